@@ -15,9 +15,7 @@ install(FILES ${_tnas_pkg_src}/systemd/truenas-csi-node.default
 foreach(_doc README.md docs/install-systemd.md docs/install-daemonset.md docs/install-talos.md
              docs/troubleshooting.md docs/configuration.md docs/names.md
              docs/storageclass-parameters.md)
-  if(EXISTS ${_tnas_pkg_src}/${_doc})
-    install(FILES ${_tnas_pkg_src}/${_doc} DESTINATION share/doc/truenas-csi)
-  endif()
+  install(FILES ${_tnas_pkg_src}/${_doc} DESTINATION share/doc/truenas-csi)
 endforeach()
 
 # The maintainer scripts and conffiles list are generated into the build tree.
