@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks that every packaging artefact agrees on the shared names (deploy/names.env).
 
-Usage: check_consistency.py SOURCE_DIR
+Usage: check_consistency.py SOURCE_DIR [--binaries CONTROLLER_BIN NODE_BIN]
 
 Single source: deploy/names.env (which must itself match docs/names.md and the CMake project
 version). Checked against it: the rendered overlays (CSIDriver, controller Deployment and its
@@ -9,10 +9,12 @@ sidecars, ConfigMap, Secret mount, node DaemonSet), the examples (StorageClasses
 VolumeSnapshotClass), the Talos extension (manifest template, service spec) and the systemd files
 (unit, node.yaml, environment file). Also: every flag our binaries are given anywhere is
 documented in docs/names.md or docs/configuration.md, and every StorageClass parameter is one of
-docs/storageclass-parameters.md. Prints every disagreement; exits 1 if there is any.
+docs/storageclass-parameters.md. With --binaries, also that each binary's --help lists every
+flag the artefacts give it. Prints every disagreement; exits 1 if there is any.
 """
 import os
 import re
+import subprocess
 import sys
 
 import yaml
@@ -43,7 +45,7 @@ class Checks:
         for a in args:
             m = re.match(r"^(--[a-z0-9-]+)", str(a))
             if m:
-                self.flags_used.setdefault(m.group(1), where)
+                self.flags_used.setdefault(m.group(1), []).append(where)
 
     # --- the source of truth against the docs and the build -----------------------------------
     def names_doc(self):
@@ -288,10 +290,21 @@ class Checks:
         self.expect(re.search(r"^TRUENAS_CSI_NODE_ARGS=", env, re.M), "env file variable")
         self.expect("$TRUENAS_CSI_NODE_ARGS" in unit, "unit does not pass TRUENAS_CSI_NODE_ARGS")
 
+    def flags_accepted(self, ctrl_bin, node_bin):
+        helps = {}
+        for kind, binary in (("controller", ctrl_bin), ("node", node_bin)):
+            out = subprocess.run([binary, "--help"], capture_output=True, text=True)
+            helps[kind] = set(re.findall(r"^\s+(--[a-z0-9-]+)", out.stdout + out.stderr, re.M))
+        for flag, wheres in sorted(self.flags_used.items()):
+            for where in wheres:
+                kind = "controller" if "controller" in where else "node"
+                self.expect(flag in helps[kind], f"{flag} (used in {where}) is not accepted by "
+                                                 f"the {kind} binary (not in its --help)")
+
     def flags_documented(self):
         docs = self.read("docs/names.md") + self.read("docs/configuration.md")
-        for flag, where in sorted(self.flags_used.items()):
-            self.expect(f"`{flag}" in docs, f"{flag} (used in {where}) is not documented in "
+        for flag, wheres in sorted(self.flags_used.items()):
+            self.expect(f"`{flag}" in docs, f"{flag} (used in {wheres[0]}) is not documented in "
                                             "docs/names.md or docs/configuration.md")
 
 
@@ -311,9 +324,12 @@ def pod_containers(o):
         yield from (spec.get("initContainers") or []) + (spec.get("containers") or [])
 
 
-def check(src):
+def check(src, binaries=None):
     c = Checks(src)
-    for step in (c.names_doc, c.overlays, c.examples, c.talos, c.systemd, c.flags_documented):
+    steps = [c.names_doc, c.overlays, c.examples, c.talos, c.systemd, c.flags_documented]
+    if binaries:
+        steps.append(lambda: c.flags_accepted(*binaries))
+    for step in steps:
         try:
             step()
         except (KeyError, AttributeError, TypeError, IndexError, OSError,
@@ -323,10 +339,14 @@ def check(src):
 
 
 def main():
-    if len(sys.argv) != 2:
+    args = sys.argv[1:]
+    binaries = None
+    if len(args) == 4 and args[1] == "--binaries":
+        binaries = args[2:]
+    elif len(args) != 1:
         print(__doc__, file=sys.stderr)
         return 2
-    problems = check(sys.argv[1])
+    problems = check(args[0], binaries)
     for p in problems:
         print(f"check_consistency: {p}", file=sys.stderr)
     if not problems:

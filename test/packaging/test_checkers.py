@@ -6,6 +6,7 @@ Usage: test_checkers.py SOURCE_DIR [unittest args]
 """
 import copy
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -343,6 +344,24 @@ class ConsistencyTest(unittest.TestCase):
         self.edit("deploy/names.env", "STATE_DIR=/var/lib/truenas-csi", "STATE_DIR=/var/lib/tn")
         p = self.problems()
         self.assertIn("docs/names.md does not name STATE_DIR", p)
+
+    def test_flags_accepted_by_binaries(self):
+        docs = ""
+        for d in ("docs/names.md", "docs/configuration.md"):
+            with open(os.path.join(self.dir, d)) as f:
+                docs += f.read()
+        flags = sorted(set(re.findall(r"`(--[a-z0-9-]+)", docs)))
+        for name, drop in (("ctrl", None), ("node", "--state-dir")):
+            with open(os.path.join(self.dir, name), "w") as f:
+                f.write("#!/bin/sh\ncat <<'EOF'\nFlags:\n")
+                f.write("".join(f"  {fl} <x>\n      help\n" for fl in flags if fl != drop))
+                f.write("EOF\n")
+            os.chmod(os.path.join(self.dir, name), 0o755)
+        p = "\n".join(check_consistency.check(
+            self.dir, [os.path.join(self.dir, "ctrl"), os.path.join(self.dir, "node")]))
+        self.assertIn("--state-dir (used in", p)
+        self.assertIn("is not accepted by the node binary", p)
+        self.assertNotIn("controller binary", p)
 
     def test_host_agent_has_no_daemonset(self):
         self.edit("deploy/overlays/host-agent/kustomization.yaml", "  - ../../base\n",
