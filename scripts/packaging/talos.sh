@@ -24,5 +24,10 @@ mkdir -p "$ext/rootfs/usr/local/etc/containers"
 sed "s/@VERSION@/$version/g" "$root/talos/manifest.yaml.in" >"$ext/manifest.yaml"
 cp "$root/talos/rootfs/usr/local/etc/containers/truenas-csi-node.yaml" \
   "$ext/rootfs/usr/local/etc/containers/"
-"$here/rootfs.sh" node "$ext/rootfs/usr/local/lib/containers/truenas-csi-node" "$bin"
+svc_root="$ext/rootfs/usr/local/lib/containers/truenas-csi-node"
+"$here/rootfs.sh" node "$svc_root" "$bin"
+# Mount target for the ExtensionServiceConfig's file (the service rootfs is read-only, so the
+# file must exist); a valid config on its own, in case Talos starts the service without one.
+printf '%s\n' "# Replaced by the ExtensionServiceConfig truenas-csi-node (docs/install-talos.md)." \
+  "log-level: info" >"$svc_root/etc/truenas-csi/node.yaml"
 "$here/oci.sh" "$ext" "$out" "truenas-csi-node-talos:v$version"

@@ -47,6 +47,9 @@ done
 # Every ELF file in the rootfs must find its libraries inside the rootfs: checked by running them.
 [[ -x "$rootfs/usr/sbin/mkfs.ext4" && -x "$rootfs/usr/sbin/mkfs.xfs" ]] || fail "mkfs tools missing"
 
+[[ -f "$rootfs/etc/truenas-csi/node.yaml" ]] || fail "no mount target for the service config file"
+cfg="$(grep -o -- '--config=[^ ]*' "$ext/rootfs/usr/local/etc/containers/truenas-csi-node.yaml")"
+
 step "chroot: --version"
 out="$(chroot "$rootfs" /usr/local/bin/truenas-csi-node --version)"
 echo "$out"
@@ -65,7 +68,7 @@ probe() {  # expect ready=true|false
   rm -f "$listener_pidfile"
   mkdir -p "$sockdir"
   rm -f "$sockdir/csi.sock"
-  local inner="exec chroot '$rootfs' /usr/local/bin/truenas-csi-node --endpoint '$endpoint'"
+  local inner="exec chroot '$rootfs' /usr/local/bin/truenas-csi-node --endpoint '$endpoint' $cfg"
   if [[ "$listener" == yes ]]; then
     inner="'$py' '$src/test/packaging/iscsid_listener.py' '$listener_pidfile' 60 &
            for i in \$(seq 100); do [ -f '$listener_pidfile' ] && break; sleep 0.05; done
