@@ -259,6 +259,9 @@ class Checks:
                         f"Talos service does not bind host {path}")
         self.expect("rshared" in (mounts.get(n["KUBELET_DIR"]) or {}).get("options", []),
                     "Talos kubelet dir mount must be rshared")
+        sock_dir = os.path.dirname(n["NODE_SOCKET"])
+        self.expect((mounts.get(sock_dir) or {}).get("source") == sock_dir,
+                    f"Talos service does not create the socket directory {sock_dir}")
         self.expect(n["STATE_DIR"].startswith("/var/"), "state dir must lie under /var on Talos")
         deps = [next(iter(d)) + ":" + str(next(iter(d.values()))) for d in spec.get("depends", [])]
         for want in ("service:ext-iscsid", "service:udevd"):
@@ -275,6 +278,9 @@ class Checks:
         self.expect(exec_line[0] == f"/usr/bin/{n['NODE_BIN']}", "unit ExecStart binary")
         self.use_flags("systemd unit", exec_line[1:])
         self.expect(f"--config={n['NODE_CONFIG']}" in exec_line, "unit --config path")
+        pre = re.search(r"^ExecStartPre=(.*)$", unit, re.M)
+        self.expect(pre and pre.group(1).split()[-1] == os.path.dirname(n["NODE_SOCKET"]),
+                    "unit ExecStartPre does not create the socket directory")
         self.expect(re.search(rf"^EnvironmentFile=-{re.escape(n['NODE_ENV_FILE'])}$", unit, re.M),
                     "unit EnvironmentFile")
         self.expect(n["STATE_DIR"] == "/var/lib/" +

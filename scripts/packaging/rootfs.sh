@@ -38,8 +38,8 @@ case "$kind" in
       --file /etc/mke2fs.conf:/etc/mke2fs.conf >/dev/null
     common_etc
     # Mount points of the Talos service spec and the DaemonSet (the Talos rootfs is read-only).
-    mkdir -p "$dir/run/udev" "$dir/var/lib/kubelet" "$dir/var/lib/truenas-csi" \
-      "$dir/etc/truenas-csi"
+    mkdir -p "$dir/run/udev" "$dir/var/lib/kubelet/plugins/csi.truenas-csi.io" \
+      "$dir/var/lib/truenas-csi" "$dir/etc/truenas-csi"
     ;;
   controller)
     "$py" "$here/rootfs.py" "$dir" --strip \

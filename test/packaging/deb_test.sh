@@ -101,6 +101,12 @@ set -e
 cat "$tmp/verify.log"
 ((rc == 0)) || fail "systemd-analyze verify exited $rc"
 [[ ! -s "$tmp/verify.log" ]] || fail "systemd-analyze verify printed diagnostics"
+
+step "systemd-analyze security (exposure must stay at or below 7.0; 6.6 when written)"
+unshare -m -- sh -c "mount -t overlay overlay -o lowerdir='$root/usr/bin':/usr/bin /usr/bin &&
+  exec systemd-analyze security --offline=true --threshold=70 '$unit'" >"$tmp/security.log" 2>&1 ||
+  { cat "$tmp/security.log"; fail "unit exposure above 7.0 (sandboxing removed?)"; }
+grep 'Overall exposure level' "$tmp/security.log"
 [[ ! -e /usr/bin/truenas-csi-node ]] || [[ -n "${TNAS_ALLOW_HOST_BINARY:-}" ]] ||
   echo "note: /usr/bin/truenas-csi-node exists on this host; verify may have used it"
 echo "PASS deb"

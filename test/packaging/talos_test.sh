@@ -6,7 +6,7 @@
 # Builds the extension image archive, unpacks it with umoci, checks manifest + service spec
 # against Talos' rules and that nothing lies outside the allowed paths (talos_check.py), then
 # runs the shipped agent inside the shipped rootfs with chroot: --version, and started with
-# --endpoint in a fresh network namespace, Probe through the CSI socket must say ready=false with
+# --endpoint and the spec's --config in fresh network and mount namespaces, Probe through the CSI socket must say ready=false with
 # no iscsid and ready=true once a stand-in listens on @ISCSIADM_ABSTRACT_NAMESPACE in that netns.
 set -euo pipefail
 src="$1" node_bin="$2" client="$3" version="$4"
@@ -59,22 +59,25 @@ echo "$out"
 [[ "$(chroot "$rootfs" /usr/sbin/mkfs.xfs -V 2>&1)" == *"mkfs.xfs version"* ]] ||
   fail "mkfs.xfs does not run in the rootfs"
 
-# The socket lives under the rootfs' kubelet dir (a tmpfs stands in for the host's, as the
-# extension's bind mount would); the client outside reaches it by path.
-sockdir="$rootfs/var/lib/kubelet/plugins/csi.truenas-csi.io"
+# As on Talos, the host's kubelet dir is bound over the service rootfs' /var/lib/kubelet (here in
+# a private mount namespace, from a scratch "host" dir), and the socket directory exists because
+# Talos creates a missing mount source (the spec lists it as one). The client reaches the socket
+# from outside through the "host" path, as kubelet does.
+hostkubelet="$tmp/host-kubelet"
+sockdir="$hostkubelet/plugins/csi.truenas-csi.io"
+mkdir -p "$sockdir"
 endpoint="unix:///var/lib/kubelet/plugins/csi.truenas-csi.io/csi.sock"
 probe() {  # expect ready=true|false
   local want="$1" listener="$2"
-  rm -f "$listener_pidfile"
-  mkdir -p "$sockdir"
-  rm -f "$sockdir/csi.sock"
-  local inner="exec chroot '$rootfs' /usr/local/bin/truenas-csi-node --endpoint '$endpoint' $cfg"
+  rm -f "$listener_pidfile" "$sockdir/csi.sock"
+  local inner="mount --bind '$hostkubelet' '$rootfs/var/lib/kubelet' &&
+    exec chroot '$rootfs' /usr/local/bin/truenas-csi-node --endpoint '$endpoint' $cfg"
   if [[ "$listener" == yes ]]; then
     inner="'$py' '$src/test/packaging/iscsid_listener.py' '$listener_pidfile' 60 &
            for i in \$(seq 100); do [ -f '$listener_pidfile' ] && break; sleep 0.05; done
            $inner"
   fi
-  unshare --net -- sh -c "$inner" >"$tmp/agent.log" 2>&1 &
+  unshare --net --mount -- sh -c "$inner" >"$tmp/agent.log" 2>&1 &
   agent_pid=$!
   for _ in $(seq 200); do
     [[ -S "$sockdir/csi.sock" ]] && break
@@ -83,9 +86,7 @@ probe() {  # expect ready=true|false
   done
   [[ -S "$sockdir/csi.sock" ]] || { cat "$tmp/agent.log"; fail "no CSI socket after 10 s"; }
   local report
-  # unix socket paths are limited to 107 bytes: reach it through a short symlink.
-  ln -sfn "$sockdir" "$tmp/k"
-  report="$("$client" identity --endpoint "unix://$tmp/k/csi.sock")" ||
+  report="$("$client" identity --endpoint "unix://$sockdir/csi.sock")" ||
     { echo "$report"; cat "$tmp/agent.log"; fail "identity call failed"; }
   echo "$report"
   [[ "$report" == *"ready=$want"* ]] || { cat "$tmp/agent.log"; fail "expected ready=$want"; }
