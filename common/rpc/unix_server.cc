@@ -50,9 +50,26 @@ Status removeStaleSocket(const std::string& path) {
   return absl::OkStatus();
 }
 
+Status ensureParentDirectory(const std::string& path) {
+  // Creates each missing ancestor (mode 0750): on a fresh host kubelet's plugin directory for this
+  // driver does not exist yet.
+  for (size_t pos = path.find('/', 1); pos != std::string::npos; pos = path.find('/', pos + 1)) {
+    std::string dir = path.substr(0, pos);
+    if (::mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST) {
+      return errnoStatus("create directory " + dir + " for the socket", errno);
+    }
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+      return absl::FailedPreconditionError(dir + " is not a directory; cannot create " + path);
+    }
+  }
+  return absl::OkStatus();
+}
+
 StatusOr<std::unique_ptr<UnixGrpcServer>> UnixGrpcServer::start(
     const ServerOptions& options, const std::vector<grpc::Service*>& services) {
   TNAS_ASSIGN_OR_RETURN(std::string path, parseUnixEndpoint(options.endpoint));
+  TNAS_RETURN_IF_ERROR(ensureParentDirectory(path));
   TNAS_RETURN_IF_ERROR(removeStaleSocket(path));
 
   grpc::ServerBuilder builder;

@@ -1,5 +1,5 @@
 // UnixGrpcServer: a gRPC sync-API server on a unix socket, as both binaries serve CSI. It parses
-// `unix:///path` endpoints, removes a stale socket left by a previous run (only if it is a socket),
+// `unix:///path` endpoints, creates the socket's directory if missing, removes a stale socket left by a previous run (only if it is a socket),
 // bounds the handler threads with a ResourceQuota, sets the socket's mode, and removes the socket
 // on shutdown. Thread-safe: shutdown() may be called from any thread.
 #pragma once
@@ -18,6 +18,10 @@ namespace tnascsi::common {
 // "unix:///run/csi.sock" or "unix:/run/csi.sock" -> "/run/csi.sock". InvalidArgument for other
 // schemes, relative paths and paths longer than a sockaddr_un allows.
 StatusOr<std::string> parseUnixEndpoint(const std::string& endpoint);
+
+// Creates the missing directories above `path` (mode 0750). FailedPrecondition if an ancestor is
+// not a directory.
+Status ensureParentDirectory(const std::string& path);
 
 // Removes `path` if it is a socket; OK if it does not exist; FailedPrecondition if something
 // other than a socket is there (we never delete a file we did not create).

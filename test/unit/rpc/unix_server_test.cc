@@ -138,12 +138,22 @@ TEST_F(UnixServerTest, ShutdownDrainsARunningCallAndIsFastWhenIdle) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(30));
 }
 
-TEST_F(UnixServerTest, MissingDirectoryIsAClearError) {
+TEST_F(UnixServerTest, CreatesMissingSocketDirectoryButNotThroughAFile) {
+  AlwaysReady ready;
+  IdentityService identity({"csi.example.io", "1", {}, {}}, ready);
   ServerOptions opts;
-  opts.endpoint = "unix://" + dir_ + "/no/such/dir/csi.sock";
-  auto server = UnixGrpcServer::start(opts, {});
-  ASSERT_FALSE(server.ok());
-  EXPECT_NE(server.status().message().find("cannot listen"), std::string::npos);
+  opts.endpoint = "unix://" + dir_ + "/plugins/csi.example.io/csi.sock";
+  auto server = UnixGrpcServer::start(opts, {&identity});
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_TRUE(std::filesystem::is_socket(dir_ + "/plugins/csi.example.io/csi.sock"));
+  (*server)->shutdown();
+
+  std::ofstream(dir_ + "/file") << "x";
+  opts.endpoint = "unix://" + dir_ + "/file/csi.sock";
+  auto bad = UnixGrpcServer::start(opts, {&identity});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(bad.status().message().find("not a directory"), std::string::npos);
 }
 
 }  // namespace
