@@ -151,6 +151,23 @@ StatusOr<Json> Model::datasetDelete(const Json& params) {
     emit(std::move(ev));
     state_.datasets.erase(n);
   }
+  // Snapshots marked for deferred destruction go with their last clone.
+  for (auto sit = state_.snapshots.begin(); sit != state_.snapshots.end();) {
+    const Json& rec = sit->second;
+    if (rec.value("defer_destroy", false).asBool() && clonesOf(sit->first).empty() &&
+        rec.value("holds").size() == 0) {
+      const std::string ds = rec.value("dataset").asString();
+      Json ev = Json::object();
+      ev.set("event", "snapshot.delete");
+      ev.set("snapshot", sit->first);
+      ev.set("dataset", ds);
+      ev.set("type", state_.datasets[ds].value("type"));
+      emit(std::move(ev));
+      sit = state_.snapshots.erase(sit);
+    } else {
+      ++sit;
+    }
+  }
   return Json(true);
 }
 

@@ -77,7 +77,9 @@ void RestHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
     return;
   }
   Poco::URI uri(request.getURI());
-  std::vector<std::string> segs = splitSegments(uri.getPath());
+  // Split the raw path so that an encoded id ("tank%2Fk8s%2Fpvc-1") stays one segment.
+  const std::string rawPath = request.getURI().substr(0, request.getURI().find('?'));
+  std::vector<std::string> segs = splitSegments(rawPath);
   segs.erase(segs.begin(), segs.begin() + 2);  // "api", "v2.0"
   const std::string verb = request.getMethod();
   const std::string bodyText = readBody(request);
@@ -124,6 +126,7 @@ void RestHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
       }
     }
   } else {
+    for (auto& seg : segs) seg = decode(seg);
     ns = join(segs.begin(), segs.end());
     if (verb == "GET" && model.hasMethod(ns + ".query")) {
       method = ns + ".query";

@@ -2,33 +2,12 @@
 // every personality, over a real WebSocket (JSON-RPC on 25.x, legacy on 24.10/13.0).
 #include <cerrno>
 
-#include "test/truenas-sim/tests/sim_client.h"
+#include "test/truenas-sim/tests/conformance.h"
 
 namespace tnascsi::sim::testing {
 namespace {
 
-class DatasetTest : public SimFixture {
- protected:
-  // Validation errors: -32602 with data.error 22 on JSON-RPC; EAGAIN + VALIDATION on legacy.
-  void expectValidation(const Reply& r, const std::string& attr, const std::string& msg) {
-    ASSERT_FALSE(r.ok) << r.describe();
-    if (client_->legacy()) {
-      EXPECT_EQ(r.error.value("type").asString(), "VALIDATION") << r.describe();
-    } else {
-      EXPECT_EQ(r.code, -32602) << r.describe();
-      EXPECT_EQ(r.errnum, 22) << r.describe();
-    }
-    EXPECT_TRUE(r.hasItem(attr, msg)) << "want [" << attr << ", " << msg << "] in " << r.describe();
-  }
-  void expectCallError(const Reply& r, int errnum, const std::string& msg) {
-    ASSERT_FALSE(r.ok) << r.describe();
-    if (!client_->legacy()) {
-      EXPECT_EQ(r.code, -32001) << r.describe();
-    }
-    EXPECT_EQ(r.errnum, errnum) << r.describe();
-    EXPECT_NE(r.reason.find(msg), std::string::npos) << r.describe();
-  }
-};
+class DatasetTest : public ConformanceTest {};
 
 TEST_P(DatasetTest, CreateZvolReturnsPropertyDictEntry) {
   Json extra = Json::object();
