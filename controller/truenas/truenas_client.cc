@@ -92,7 +92,8 @@ StatusOr<json::Var> TrueNasClient::waitJob(const json::Var& result) {
         json::makeArray({json::Var(json::makeArray({std::string("id"), std::string("="), *id}))});
     TNAS_ASSIGN_OR_RETURN(
         json::Var jobs,
-        read("core.get_jobs", json::makeArray({filter, json::Var(new Poco::JSON::Object())})));
+        read("core.get_jobs",
+             json::makeArray({filter, json::Var(json::ObjectPtr(new Poco::JSON::Object()))})));
     json::ArrayPtr list = json::asArray(jobs);
     if (!list || list->size() == 0) {
       return absl::NotFoundError("TrueNAS job " + std::to_string(*id) + " not found");

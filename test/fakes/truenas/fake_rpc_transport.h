@@ -63,7 +63,10 @@ class FakeRpcTransport : public RpcTransport {
     } else {
       return absl::UnimplementedError("FakeRpcTransport: no reply for " + method);
     }
-    return json::parse(text);
+    // Poco's parser wants a container at the top level, as in a real reply envelope.
+    StatusOr<json::Var> wrapped = json::parse("{\"r\":" + text + "}");
+    if (!wrapped.ok()) return wrapped.status();
+    return StatusOr<json::Var>(absl::in_place, json::get(json::asObject(*wrapped), "r"));
   }
 
   StatusOr<WireProtocol> protocol(Deadline) override { return protocol_; }
