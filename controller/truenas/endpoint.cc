@@ -1,6 +1,7 @@
 // Endpoint parsing, TLS context, protocol probe (see endpoint.h).
 #include "controller/truenas/endpoint.h"
 
+#include <Poco/Delegate.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/HTTPSClientSession.h>
@@ -8,6 +9,7 @@
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/SSLException.h>
 #include <Poco/Net/SSLManager.h>
+#include <Poco/Net/VerificationErrorArgs.h>
 #include <Poco/URI.h>
 
 #include <algorithm>
@@ -19,9 +21,26 @@
 namespace tnascsi::controller::truenas {
 namespace {
 
+// OpenSSL runs the verification callback on the thread doing the handshake, so the reason of the
+// last verification failure is kept per thread and added to the error message.
+thread_local std::string lastVerifyError;
+
+class VerifyErrorRecorder {
+ public:
+  void onError(const void*, Poco::Net::VerificationErrorArgs& args) {
+    lastVerifyError = args.errorMessage() + " (depth " + std::to_string(args.errorDepth()) + ")";
+    args.setIgnoreError(false);
+  }
+};
+
 void initSslOnce() {
   static std::once_flag once;
-  std::call_once(once, [] { Poco::Net::initializeSSL(); });
+  std::call_once(once, [] {
+    Poco::Net::initializeSSL();
+    static VerifyErrorRecorder recorder;
+    Poco::Net::SSLManager::instance().ClientVerificationError +=
+        Poco::delegate(&recorder, &VerifyErrorRecorder::onError);
+  });
 }
 
 std::string lowerCase(std::string s) {
@@ -120,11 +139,15 @@ Status networkErrorStatus(const Poco::Exception& e, const Endpoint& endpoint, co
   const std::string text = e.displayText();
   const std::string l = lowerCase(text);
   const std::string where = std::string(what) + " " + endpoint.display();
-  if (dynamic_cast<const Poco::Net::CertificateValidationException*>(&e) != nullptr ||
+  std::string reason;
+  reason.swap(lastVerifyError);
+  if (!reason.empty() ||
+      dynamic_cast<const Poco::Net::CertificateValidationException*>(&e) != nullptr ||
       l.find("certificate verify failed") != std::string::npos ||
       l.find("unacceptable certificate") != std::string::npos) {
     return absl::FailedPreconditionError(
-        "TLS certificate verification failed for " + endpoint.display() + ": " + text +
+        "TLS certificate verification failed for " + endpoint.display() + ": " +
+        (reason.empty() ? text : reason + "; " + text) +
         "; set the TrueNAS CA file (caFile) to the CA that signed the TrueNAS certificate");
   }
   if (dynamic_cast<const Poco::TimeoutException*>(&e) != nullptr) {

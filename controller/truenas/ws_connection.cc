@@ -171,7 +171,9 @@ Status WsConnection::ensureConnected(Deadline deadline) {
   const auto delay = std::chrono::milliseconds(
       static_cast<int64_t>(static_cast<double>(backoff_.count()) * jitter(rng_)));
   nextAttempt_ = clock_.now() + delay;
+  const bool repeated = lastError_ == st.message();
   lastError_ = std::string(st.message());
+  if (repeated) return st;  // logged already; avoid one line per call while the cause persists
   TNAS_LOG(Warn)
           .kv("endpoint", endpoint_.ok() ? endpoint_->display() : options_.url)
           .kv("retry_ms", static_cast<int64_t>(delay.count()))
