@@ -154,8 +154,14 @@ Status WsConnection::ensureConnected(Deadline deadline) {
   const auto now = clock_.now();
   if (now < nextAttempt_) {
     const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(nextAttempt_ - now);
-    return absl::UnavailableError("TrueNAS unavailable (" + lastError_ + "); next reconnect in " +
-                                  std::to_string(wait.count()) + " ms");
+    // Configuration and credential problems keep their code; everything else is transient.
+    const StatusCode code = lastCode_ == StatusCode::kPermissionDenied ||
+                                    lastCode_ == StatusCode::kFailedPrecondition ||
+                                    lastCode_ == StatusCode::kInvalidArgument
+                                ? lastCode_
+                                : StatusCode::kUnavailable;
+    return Status(code, "TrueNAS unavailable (" + lastError_ + "); next reconnect in " +
+                            std::to_string(wait.count()) + " ms");
   }
   retireConnections();
   Status st = connectAttempt(deadline);
@@ -173,6 +179,7 @@ Status WsConnection::ensureConnected(Deadline deadline) {
   nextAttempt_ = clock_.now() + delay;
   const bool repeated = lastError_ == st.message();
   lastError_ = std::string(st.message());
+  lastCode_ = st.code();
   if (repeated) return st;  // logged already; avoid one line per call while the cause persists
   TNAS_LOG(Warn)
           .kv("endpoint", endpoint_.ok() ? endpoint_->display() : options_.url)

@@ -92,6 +92,7 @@ class WsConnection final : public RpcTransport {
   std::chrono::milliseconds backoff_{0};
   common::Clock::TimePoint nextAttempt_{};
   std::string lastError_;
+  StatusCode lastCode_ = StatusCode::kOk;
   std::mt19937 rng_;
 
   mutable std::mutex mu_;

@@ -95,7 +95,7 @@ class Session {
     }
   }
 
-  void reply(const json::Var& id, const json::Var& result) {
+  json::ObjectPtr makeReply(const json::Var& id, const json::Var& result) {
     json::ObjectPtr m = new Poco::JSON::Object();
     if (shared_->config.jsonRpc) {
       m->set("jsonrpc", "2.0");
@@ -104,10 +104,10 @@ class Session {
     }
     m->set("id", id);
     m->set("result", result);
-    send(m);
+    return m;
   }
 
-  void replyError(const json::Var& id, int rpcCode, int err, const std::string& reason) {
+  json::ObjectPtr makeError(const json::Var& id, int rpcCode, int err, const std::string& reason) {
     json::ObjectPtr m = new Poco::JSON::Object();
     m->set("id", id);
     json::ObjectPtr e = new Poco::JSON::Object();
@@ -125,7 +125,7 @@ class Session {
       e->set("reason", reason);
     }
     m->set("error", e);
-    send(m);
+    return m;
   }
 
   void handle(const std::string& text) {
@@ -150,21 +150,22 @@ class Session {
         return;
       }
     }
-    const json::Var id = json::get(req, "id");
-    const std::string method = json::getString(req, "method");
-    json::ArrayPtr params = json::getArray(req, "params");
     const int running = ++running_;
-    struct Release {
-      std::atomic<int>& r;
-      ~Release() { --r; }
-    } release{running_};
     int seen = shared_->maxConcurrent;
     while (running > seen && !shared_->maxConcurrent.compare_exchange_weak(seen, running)) {
     }
+    json::ObjectPtr response = call(req, running);
+    --running_;  // the slot is free before the reply leaves, as the client may reuse it at once
+    send(response);
+  }
+
+  json::ObjectPtr call(const json::ObjectPtr& req, int running) {
+    const json::Var id = json::get(req, "id");
+    const std::string method = json::getString(req, "method");
+    json::ArrayPtr params = json::getArray(req, "params");
     if (running > shared_->config.hardLimit) {
       ++shared_->tooBusy;
-      replyError(id, -32000, 109, "Maximum number of concurrent calls (20) has exceeded");
-      return;
+      return makeError(id, -32000, 109, "Maximum number of concurrent calls (20) has exceeded");
     }
     const auto& cfg = shared_->config;
     if (method == "auth.login_with_api_key") {
@@ -172,8 +173,7 @@ class Session {
       const bool ok = params && params->size() == 1 &&
                       json::toString(params->get(0)).value_or("") == cfg.apiKey && !cfg.keyExpired;
       authenticated_ = ok;
-      reply(id, ok);
-      return;
+      return makeReply(id, ok);
     }
     if (method == "auth.login_ex") {
       ++shared_->authAttempts;
@@ -185,31 +185,24 @@ class Session {
       json::ObjectPtr r = new Poco::JSON::Object();
       r->set("response_type", !keyOk ? "AUTH_ERR" : cfg.keyExpired ? "EXPIRED" : "SUCCESS");
       authenticated_ = keyOk && !cfg.keyExpired;
-      reply(id, r);
-      return;
+      return makeReply(id, r);
     }
     if (method == "core.ping") {
       ++shared_->pings;
-      reply(id, std::string("pong"));
-      return;
+      return makeReply(id, std::string("pong"));
     }
-    if (!authenticated_) {
-      replyError(id, -32001, 207, "Not authenticated");
-      return;
-    }
-    if (method == "system.version") {
-      reply(id, cfg.version);
-    } else if (method == "system.product_type") {
-      reply(id, cfg.productType);
-    } else if (method == "test.sleep") {
+    if (!authenticated_) return makeError(id, -32001, 207, "Not authenticated");
+    if (method == "system.version") return makeReply(id, cfg.version);
+    if (method == "system.product_type") return makeReply(id, cfg.productType);
+    if (method == "test.sleep") {
       const int64_t ms = params && params->size() > 0 ? json::toInt(params->get(0)).value_or(0) : 0;
       std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-      reply(id, ms);
-    } else if (method == "test.echo") {
-      reply(id, params && params->size() > 0 ? params->get(0) : json::Var());
-    } else {
-      replyError(id, -32601, 201, "Method does not exist");
+      return makeReply(id, ms);
     }
+    if (method == "test.echo") {
+      return makeReply(id, params && params->size() > 0 ? params->get(0) : json::Var());
+    }
+    return makeError(id, -32601, 201, "Method does not exist");
   }
 
   SharedPtr shared_;

@@ -116,7 +116,7 @@ TEST_F(TransportTest, NeverExceedsServerLimitManyCallers) {
   for (auto& f : calls) ok += f.get().ok();
   EXPECT_EQ(ok, 60);
   EXPECT_EQ(server.tooBusyReplies(), 0);
-  EXPECT_LE(server.maxConcurrent(), 10 + 1);  // + the auth call never overlaps; margin for ping
+  EXPECT_LE(server.maxConcurrent(), 10);
 }
 
 TEST_F(TransportTest, BoundedWaitQueueRejectsExcess) {
@@ -151,12 +151,8 @@ TEST_F(TransportTest, WrongKeyIsPermanentAndDoesNotHammerTheServer) {
   WsConnection conn(options(server), common::systemClock());
   for (int i = 0; i < 30; ++i) {
     StatusOr<json::Var> r = conn.call("test.echo", args(i), in(3000));
-    ASSERT_FALSE(r.ok());
-    if (r.status().code() == StatusCode::kPermissionDenied) {
-      EXPECT_EQ(r.status().message().find("wrongwrong"), std::string::npos) << "key leaked";
-    } else {
-      EXPECT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status();  // backing off
-    }
+    ASSERT_EQ(r.status().code(), StatusCode::kPermissionDenied) << r.status();
+    EXPECT_EQ(r.status().message().find("wrongwrong"), std::string::npos) << "key leaked";
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   EXPECT_EQ(server.authAttempts(), 1);
