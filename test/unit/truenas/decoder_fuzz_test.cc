@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <iostream>
 #include <random>
 #include <string>
 #include <vector>
@@ -118,6 +119,7 @@ TEST(DecoderFuzzTest, RandomizedInputsNeverCrash) {
     fuzzDecodeOne(input);
     ++runs;
   }
+  std::cout << "[measure] decoder fuzz: " << runs << " inputs in 3 s\n";
   EXPECT_GT(runs, 1000u);  // the loop really ran
 }
 
