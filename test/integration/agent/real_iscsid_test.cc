@@ -5,13 +5,12 @@
 // lookup (iscsid answers TRANS_NOT_FOUND for "tcp"), a non-root caller gets ACCESS. Root only;
 // skipped when iscsid is not installed or namespaces are unavailable.
 #include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include <fstream>
 #include <sstream>
@@ -46,6 +45,8 @@ class RealIscsidTest : public ::testing::Test {
     if (::unshare(CLONE_NEWNET) != 0) return;
     pid_ = ::fork();
     if (pid_ == 0) {
+      // Its own process group: on SIGTERM iscsid signals its whole group (kill(0, …)).
+      ::setpgid(0, 0);
       ::setenv("LD_PRELOAD", TNAS_NETLINK_SHIM, 1);
       const int devnull = ::open("/dev/null", O_WRONLY);
       ::dup2(devnull, 1);
