@@ -1,6 +1,8 @@
 // mkfs option allow-list (see mkfs_options.h).
 #include "agent/block/mkfs_options.h"
 
+#include <absl/strings/str_cat.h>
+
 #include <cctype>
 #include <map>
 #include <set>
@@ -26,9 +28,13 @@ struct Rule {
 };
 
 bool allOf(std::string_view s, bool (*ok)(char)) {
-  if (s.empty()) return false;
+  if (s.empty()) {
+    return false;
+  }
   for (char c : s) {
-    if (!ok(c)) return false;
+    if (!ok(c)) {
+      return false;
+    }
   }
   return true;
 }
@@ -53,11 +59,15 @@ bool isUuidChar(char c) {
 }
 
 bool splitCommaList(std::string_view s, std::vector<std::string_view>* out) {
-  if (s.empty()) return false;
+  if (s.empty()) {
+    return false;
+  }
   size_t pos = 0;
   while (pos <= s.size()) {
     const size_t end = std::min(s.find(',', pos), s.size());
-    if (end == pos) return false;
+    if (end == pos) {
+      return false;
+    }
     out->push_back(s.substr(pos, end - pos));
     pos = end + 1;
   }
@@ -81,20 +91,30 @@ bool valueOk(const Rule& rule, std::string_view v) {
       return allOf(v, isWordChar) && v.size() <= 32;
     case Kind::kFeatures: {
       std::vector<std::string_view> items;
-      if (!splitCommaList(v, &items)) return false;
+      if (!splitCommaList(v, &items)) {
+        return false;
+      }
       for (auto item : items) {
-        if (!allOf(item, isFeatureChar)) return false;
+        if (!allOf(item, isFeatureChar)) {
+          return false;
+        }
       }
       return true;
     }
     case Kind::kKeyValues: {
       std::vector<std::string_view> items;
-      if (!splitCommaList(v, &items)) return false;
+      if (!splitCommaList(v, &items)) {
+        return false;
+      }
       for (auto item : items) {
         const size_t eq = item.find('=');
         const std::string key(item.substr(0, eq));
-        if (rule.keys.count(key) == 0) return false;
-        if (eq != std::string_view::npos && !allOf(item.substr(eq + 1), isValueChar)) return false;
+        if (rule.keys.count(key) == 0) {
+          return false;
+        }
+        if (eq != std::string_view::npos && !allOf(item.substr(eq + 1), isValueChar)) {
+          return false;
+        }
       }
       return true;
     }
@@ -133,8 +153,12 @@ const std::map<std::string, Rule>& rulesFor(const std::string& fsType) {
       {"-l", {Kind::kKeyValues, {"size", "su", "sunit", "lazy-count", "version"}}},
   };
   static const std::map<std::string, Rule> kNone;
-  if (fsType == "ext4") return kExt4;
-  if (fsType == "xfs") return kXfs;
+  if (fsType == "ext4") {
+    return kExt4;
+  }
+  if (fsType == "xfs") {
+    return kXfs;
+  }
   return kNone;
 }
 
@@ -149,18 +173,20 @@ Status validateMkfsOptions(const std::string& fsType, const std::vector<std::str
   for (size_t i = 0; i < options.size(); ++i) {
     auto it = rules.find(options[i]);
     if (it == rules.end()) {
-      return absl::InvalidArgumentError("mkfs." + fsType + " option '" + options[i] +
-                                        "' is not allowed");
+      return absl::InvalidArgumentError(
+          absl::StrCat("mkfs.", fsType, " option '", options[i], "' is not allowed"));
     }
-    if (it->second.kind == Kind::kFlag) continue;
+    if (it->second.kind == Kind::kFlag) {
+      continue;
+    }
     if (i + 1 >= options.size()) {
-      return absl::InvalidArgumentError("mkfs." + fsType + " option " + options[i] +
-                                        " needs a value");
+      return absl::InvalidArgumentError(
+          absl::StrCat("mkfs.", fsType, " option ", options[i], " needs a value"));
     }
     const std::string& value = options[++i];
     if (!valueOk(it->second, value)) {
-      return absl::InvalidArgumentError("mkfs." + fsType + " option " + options[i - 1] +
-                                        " has an invalid value '" + value + "'");
+      return absl::InvalidArgumentError(absl::StrCat("mkfs.", fsType, " option ", options[i - 1],
+                                                     " has an invalid value '", value, "'"));
     }
   }
   return absl::OkStatus();

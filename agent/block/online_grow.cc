@@ -59,7 +59,9 @@ class Fd {
  public:
   explicit Fd(int fd) : fd_(fd) {}
   ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
+    if (fd_ >= 0) {
+      ::close(fd_);
+    }
   }
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
@@ -82,10 +84,16 @@ Status ioctlError(const std::string& what, int err) {
 
 Status growExt4(const std::string& mountPath, uint64_t deviceBytes) {
   Fd fd(::open(mountPath.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.get() < 0) return common::errnoStatus("open " + mountPath, errno);
+  if (fd.get() < 0) {
+    return common::errnoStatus("open " + mountPath, errno);
+  }
   struct statvfs sv {};
-  if (::fstatvfs(fd.get(), &sv) != 0) return common::errnoStatus("statvfs " + mountPath, errno);
-  if (sv.f_bsize == 0) return absl::InternalError("ext4 reports block size 0 at " + mountPath);
+  if (::fstatvfs(fd.get(), &sv) != 0) {
+    return common::errnoStatus("statvfs " + mountPath, errno);
+  }
+  if (sv.f_bsize == 0) {
+    return absl::InternalError("ext4 reports block size 0 at " + mountPath);
+  }
   uint64_t blocks = deviceBytes / sv.f_bsize;
   TNAS_LOG(Info).kv("path", mountPath).kv("blocks", blocks) << "growing ext4 online";
   if (::ioctl(fd.get(), kExt4IocResizeFs, &blocks) != 0) {
@@ -102,14 +110,20 @@ Status growExt4(const std::string& mountPath, uint64_t deviceBytes) {
 
 Status growXfs(const std::string& mountPath, uint64_t deviceBytes) {
   Fd fd(::open(mountPath.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.get() < 0) return common::errnoStatus("open " + mountPath, errno);
+  if (fd.get() < 0) {
+    return common::errnoStatus("open " + mountPath, errno);
+  }
   XfsGeometryV4 geo{};
   if (::ioctl(fd.get(), kXfsIocFsGeometryV4, &geo) != 0) {
     return common::errnoStatus("xfs geometry of " + mountPath, errno);
   }
-  if (geo.blocksize == 0) return absl::InternalError("xfs reports block size 0 at " + mountPath);
+  if (geo.blocksize == 0) {
+    return absl::InternalError("xfs reports block size 0 at " + mountPath);
+  }
   const uint64_t blocks = deviceBytes / geo.blocksize;
-  if (blocks == geo.datablocks) return absl::OkStatus();
+  if (blocks == geo.datablocks) {
+    return absl::OkStatus();
+  }
   if (blocks < geo.datablocks) {
     return absl::FailedPreconditionError("device under " + mountPath + " (" +
                                          std::to_string(blocks) +

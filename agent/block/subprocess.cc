@@ -1,6 +1,7 @@
 // runTool / findTool (see subprocess.h).
 #include "agent/block/subprocess.h"
 
+#include <absl/strings/str_cat.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -16,8 +17,12 @@ namespace {
 constexpr size_t kMaxStderr = 64 * 1024;
 
 int exitCodeOf(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  if (WIFEXITED(status)) {
+    return WEXITSTATUS(status);
+  }
+  if (WIFSIGNALED(status)) {
+    return 128 + WTERMSIG(status);
+  }
   return -1;
 }
 
@@ -25,8 +30,10 @@ int exitCodeOf(int status) {
 
 StatusOr<std::string> findTool(const std::string& name, const std::vector<std::string>& dirs) {
   for (const auto& dir : dirs) {
-    const std::string path = dir + "/" + name;
-    if (::access(path.c_str(), X_OK) == 0) return path;
+    const std::string path = absl::StrCat(dir, "/", name);
+    if (::access(path.c_str(), X_OK) == 0) {
+      return path;
+    }
   }
   return absl::NotFoundError(name + " is not installed (looked in the system sbin/bin dirs)");
 }
@@ -36,9 +43,13 @@ StatusOr<ToolResult> runTool(const std::vector<std::string>& argv,
   if (argv.empty() || argv[0].empty() || argv[0][0] != '/') {
     return absl::InvalidArgumentError("runTool needs an absolute program path");
   }
-  if (::access(argv[0].c_str(), X_OK) != 0) return common::errnoStatus(argv[0], errno);
+  if (::access(argv[0].c_str(), X_OK) != 0) {
+    return common::errnoStatus(argv[0], errno);
+  }
   int pipeFds[2];
-  if (::pipe2(pipeFds, O_CLOEXEC) != 0) return common::errnoStatus("pipe", errno);
+  if (::pipe2(pipeFds, O_CLOEXEC) != 0) {
+    return common::errnoStatus("pipe", errno);
+  }
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -56,7 +67,10 @@ StatusOr<ToolResult> runTool(const std::vector<std::string>& argv,
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
 
   std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.reserve(argv.size() + 1);
+  for (const auto& a : argv) {
+    args.push_back(const_cast<char*>(a.c_str()));
+  }
   args.push_back(nullptr);
   char path[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
   char lang[] = "LC_ALL=C";
@@ -84,21 +98,29 @@ StatusOr<ToolResult> runTool(const std::vector<std::string>& argv,
     }
     pollfd pfd{pipeFds[0], POLLIN, 0};
     const int ready = ::poll(&pfd, 1, static_cast<int>(left.count()));
-    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0 && errno == EINTR) {
+      continue;
+    }
     if (ready == 0) {
       timedOut = true;
       break;
     }
     const ssize_t n = ::read(pipeFds[0], buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;  // EOF: the child closed stderr (normally: exited)
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      break;  // EOF: the child closed stderr (normally: exited)
+    }
     if (result.stderrText.size() < kMaxStderr) {
       result.stderrText.append(
           buf, std::min(static_cast<size_t>(n), kMaxStderr - result.stderrText.size()));
     }
   }
   ::close(pipeFds[0]);
-  if (timedOut) ::kill(pid, SIGKILL);
+  if (timedOut) {
+    ::kill(pid, SIGKILL);
+  }
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }

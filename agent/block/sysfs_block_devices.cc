@@ -22,15 +22,21 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string trim(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) {
+    s.pop_back();
+  }
   size_t i = 0;
-  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) {
+    ++i;
+  }
   return s.substr(i);
 }
 
 std::optional<std::string> readRaw(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
-  if (!in) return std::nullopt;
+  if (!in) {
+    return std::nullopt;
+  }
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
@@ -43,11 +49,15 @@ std::string attr(const fs::path& p) {
 // Writes a sysfs attribute in one write(2), mapping errno once.
 Status writeAttr(const fs::path& p, const std::string& value) {
   const int fd = ::open(p.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
-  if (fd < 0) return common::errnoStatus("open " + p.string(), errno);
+  if (fd < 0) {
+    return common::errnoStatus("open " + p.string(), errno);
+  }
   const ssize_t n = ::write(fd, value.data(), value.size());
   const int err = errno;
   ::close(fd);
-  if (n < 0) return common::errnoStatus("write " + p.string(), err);
+  if (n < 0) {
+    return common::errnoStatus("write " + p.string(), err);
+  }
   return absl::OkStatus();
 }
 
@@ -76,10 +86,14 @@ StatusOr<std::vector<ScsiAddress>> SysfsBlockDevices::sessionLuns(int sid) {
   }
   std::vector<ScsiAddress> out;
   for (fs::directory_iterator t(dev, ec), end; !ec && t != end; t.increment(ec)) {
-    if (t->path().filename().string().rfind("target", 0) != 0) continue;
+    if (t->path().filename().string().rfind("target", 0) != 0) {
+      continue;
+    }
     std::error_code ec2;
     for (fs::directory_iterator l(t->path(), ec2); !ec2 && l != end; l.increment(ec2)) {
-      if (auto a = parseScsiAddress(l->path().filename().string())) out.push_back(*a);
+      if (auto a = parseScsiAddress(l->path().filename().string())) {
+        out.push_back(*a);
+      }
     }
   }
   std::sort(out.begin(), out.end(),
@@ -114,11 +128,15 @@ StatusOr<BlockDevice> SysfsBlockDevices::findLun(const ScsiAddress& address) {
   d.state = attr(dir / "state");
   if (auto pg80 = readRaw(dir / "vpd_pg80")) {
     auto serial = parseVpdSerial(*pg80);
-    if (serial.ok()) d.identity.serial = *serial;
+    if (serial.ok()) {
+      d.identity.serial = *serial;
+    }
   }
   if (auto pg83 = readRaw(dir / "vpd_pg83")) {
     auto ids = parseVpdDesignators(*pg83);
-    if (ids.ok()) d.identity.designators = *std::move(ids);
+    if (ids.ok()) {
+      d.identity.designators = *std::move(ids);
+    }
   }
   return d;
 }
@@ -135,7 +153,9 @@ Status SysfsBlockDevices::scanLun(const ScsiAddress& address) {
 StatusOr<BlockDevice> SysfsBlockDevices::waitForLun(const ScsiAddress& address,
                                                     std::chrono::milliseconds timeout) {
   std::error_code ec;
-  if (!fs::exists(scsiDir(address), ec)) TNAS_RETURN_IF_ERROR(scanLun(address));
+  if (!fs::exists(scsiDir(address), ec)) {
+    TNAS_RETURN_IF_ERROR(scanLun(address));
+  }
   TNAS_ASSIGN_OR_RETURN(std::string sysname, waiter_->waitForDisk(address, timeout));
   TNAS_ASSIGN_OR_RETURN(BlockDevice d, findLun(address));
   if (d.sysname != sysname) {
@@ -148,7 +168,9 @@ StatusOr<BlockDevice> SysfsBlockDevices::waitForLun(const ScsiAddress& address,
 StatusOr<BlockDevice> SysfsBlockDevices::rescanLun(const ScsiAddress& address) {
   const fs::path dir = scsiDir(address);
   std::error_code ec;
-  if (!fs::exists(dir, ec)) return absl::NotFoundError("no SCSI device " + address.str());
+  if (!fs::exists(dir, ec)) {
+    return absl::NotFoundError("no SCSI device " + address.str());
+  }
   TNAS_RETURN_IF_ERROR(
       common::annotate(writeAttr(dir / "rescan", "1"), "rescan SCSI " + address.str()));
   return findLun(address);
@@ -156,11 +178,16 @@ StatusOr<BlockDevice> SysfsBlockDevices::rescanLun(const ScsiAddress& address) {
 
 Status SysfsBlockDevices::flush(const std::string& devnode) {
   const int fd = ::open(devnode.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return common::errnoStatus("open " + devnode, errno);
+  if (fd < 0) {
+    return common::errnoStatus("open " + devnode, errno);
+  }
   Status st;
-  if (::fsync(fd) != 0) st = common::errnoStatus("fsync " + devnode, errno);
-  if (st.ok() && ::ioctl(fd, BLKFLSBUF, 0) != 0)
+  if (::fsync(fd) != 0) {
+    st = common::errnoStatus("fsync " + devnode, errno);
+  }
+  if (st.ok() && ::ioctl(fd, BLKFLSBUF, 0) != 0) {
     st = common::errnoStatus("flush " + devnode, errno);
+  }
   ::close(fd);
   return st;
 }
@@ -168,7 +195,9 @@ Status SysfsBlockDevices::flush(const std::string& devnode) {
 Status SysfsBlockDevices::removeLun(const ScsiAddress& address) {
   const fs::path dir = scsiDir(address);
   std::error_code ec;
-  if (!fs::exists(dir, ec)) return absl::OkStatus();  // already gone
+  if (!fs::exists(dir, ec)) {
+    return absl::OkStatus();  // already gone
+  }
   for (fs::directory_iterator it(dir / "block", ec), end; !ec && it != end; it.increment(ec)) {
     if (!dirEmpty(it->path() / "holders")) {
       return absl::FailedPreconditionError(
@@ -177,7 +206,9 @@ Status SysfsBlockDevices::removeLun(const ScsiAddress& address) {
     }
   }
   Status st = writeAttr(dir / "delete", "1");
-  if (absl::IsNotFound(st)) return absl::OkStatus();  // vanished meanwhile
+  if (absl::IsNotFound(st)) {
+    return absl::OkStatus();  // vanished meanwhile
+  }
   TNAS_LOG(Info).kv("scsi", address.str()) << "deleted SCSI device";
   return common::annotate(st, "delete SCSI " + address.str());
 }

@@ -14,8 +14,12 @@ std::string trimAscii(std::string_view s) {
   size_t b = 0;
   size_t e = s.size();
   auto blank = [](char c) { return c == ' ' || c == '\0'; };
-  while (b < e && blank(s[b])) ++b;
-  while (e > b && blank(s[e - 1])) --e;
+  while (b < e && blank(s[b])) {
+    ++b;
+  }
+  while (e > b && blank(s[e - 1])) {
+    --e;
+  }
   return std::string(s.substr(b, e - b));
 }
 
@@ -33,7 +37,9 @@ std::string hex(std::string_view bytes) {
 
 // Checks the 4-byte header and returns the page body.
 StatusOr<std::string_view> body(std::string_view page, uint8_t code) {
-  if (page.size() < 4) return absl::InvalidArgumentError("VPD page shorter than its header");
+  if (page.size() < 4) {
+    return absl::InvalidArgumentError("VPD page shorter than its header");
+  }
   if (at(page, 1) != code) {
     return absl::InvalidArgumentError("not VPD page " + std::to_string(code) + " (code " +
                                       std::to_string(at(page, 1)) + ")");
@@ -58,7 +64,9 @@ StatusOr<std::vector<std::string>> parseVpdDesignators(std::string_view page) {
   std::vector<std::string> out;
   size_t pos = 0;
   while (pos < b.size()) {
-    if (pos + 4 > b.size()) return absl::InvalidArgumentError("truncated designator header");
+    if (pos + 4 > b.size()) {
+      return absl::InvalidArgumentError("truncated designator header");
+    }
     const uint8_t codeSet = at(b, pos) & 0x0f;
     const uint8_t association = (at(b, pos + 1) >> 4) & 0x03;
     const uint8_t type = at(b, pos + 1) & 0x0f;
@@ -68,14 +76,20 @@ StatusOr<std::vector<std::string>> parseVpdDesignators(std::string_view page) {
     }
     const std::string_view d = b.substr(pos + 4, len);
     pos += 4 + len;
-    if (association != 0 || len == 0) continue;  // only the logical unit's own designators
+    if (association != 0 || len == 0) {
+      continue;  // only the logical unit's own designators
+    }
     const bool binary = codeSet == 1;
     switch (type) {
       case 3:  // NAA
-        if (binary) out.push_back("naa." + hex(d));
+        if (binary) {
+          out.push_back("naa." + hex(d));
+        }
         break;
       case 2:  // EUI-64 based
-        if (binary) out.push_back("eui." + hex(d));
+        if (binary) {
+          out.push_back("eui." + hex(d));
+        }
         break;
       case 1:  // T10 vendor identification
         out.push_back("t10." + trimAscii(d));

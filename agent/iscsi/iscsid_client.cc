@@ -19,7 +19,9 @@ class Fd {
  public:
   explicit Fd(int fd) : fd_(fd) {}
   ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
+    if (fd_ >= 0) {
+      ::close(fd_);
+    }
   }
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
@@ -43,7 +45,9 @@ StatusOr<std::optional<IscsidReply>> IscsidClient::exchange(
   const auto deadline = Clock::now() + timeout;
   const std::string where = "iscsid socket @" + socketName_;
   Fd fd(::socket(AF_LOCAL, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (fd.get() < 0) return common::errnoStatus("socket for " + where, errno);
+  if (fd.get() < 0) {
+    return common::errnoStatus("socket for " + where, errno);
+  }
 
   // Abstract address: sun_path[0] = 0, name without NUL; length counts exactly those bytes.
   sockaddr_un addr{};
@@ -70,7 +74,9 @@ StatusOr<std::optional<IscsidReply>> IscsidClient::exchange(
     // iscsid may refuse the caller (ISCSI_ERR_ACCESS) and close before reading the request; its
     // answer can still be waiting in our receive buffer, so read on.
     const int err = errno;
-    if (err != EPIPE && err != ECONNRESET) return common::errnoStatus("write to " + where, err);
+    if (err != EPIPE && err != ECONNRESET) {
+      return common::errnoStatus("write to " + where, err);
+    }
   } else if (static_cast<size_t>(written) != request.size()) {
     return absl::UnavailableError("short write to " + where);
   } else {
@@ -85,7 +91,9 @@ StatusOr<std::optional<IscsidReply>> IscsidClient::exchange(
     const int ms = remainingMs(deadline);
     const int ready = ::poll(&pfd, 1, ms);
     if (ready < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR) {
+        continue;
+      }
       return common::errnoStatus("poll " + where, errno);
     }
     if (ready == 0) {
@@ -94,14 +102,22 @@ StatusOr<std::optional<IscsidReply>> IscsidClient::exchange(
     }
     const ssize_t n = ::recv(fd.get(), out + got, sizeof(rsp) - got, 0);
     if (n < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;
-      if (errno == ECONNRESET) break;
+      if (errno == EINTR || errno == EAGAIN) {
+        continue;
+      }
+      if (errno == ECONNRESET) {
+        break;
+      }
       return common::errnoStatus("read from " + where, errno);
     }
-    if (n == 0) break;
+    if (n == 0) {
+      break;
+    }
     got += static_cast<size_t>(n);
   }
-  if (got == 0) return std::optional<IscsidReply>();
+  if (got == 0) {
+    return std::optional<IscsidReply>();
+  }
   if (got != sizeof(rsp)) {
     return absl::UnavailableError("truncated answer (" + std::to_string(got) + " of " +
                                   std::to_string(sizeof(rsp)) + " bytes) from " + where);

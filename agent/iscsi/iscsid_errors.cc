@@ -56,7 +56,9 @@ std::string iscsidErrorName(int err) {
 
 Status iscsidErrorStatus(int err, const std::string& context) {
   using namespace wire;  // NOLINT: error enumerators
-  if (err == kErrSuccess) return absl::OkStatus();
+  if (err == kErrSuccess) {
+    return absl::OkStatus();
+  }
   const std::string what =
       context + ": iscsid answered " + iscsidErrorName(err) + " (" + std::to_string(err) + ")";
   switch (err) {

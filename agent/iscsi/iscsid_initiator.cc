@@ -14,7 +14,9 @@ namespace {
 constexpr size_t kProbeSizes[] = {16088, 16104, 16112, 16128};
 
 std::string portalOf(const std::string& address, int port) {
-  if (address.find(':') != std::string::npos) return "[" + address + "]:" + std::to_string(port);
+  if (address.find(':') != std::string::npos) {
+    return "[" + address + "]:" + std::to_string(port);
+  }
   return address + ":" + std::to_string(port);
 }
 
@@ -37,7 +39,9 @@ StatusOr<IscsidInitiator::ProbeResult> IscsidInitiator::runProbe() {
     std::memcpy(request.data(), &cmd, sizeof(cmd));
     TNAS_ASSIGN_OR_RETURN(std::optional<IscsidReply> reply,
                           client_.exchange(request, options_.queryTimeout));
-    if (!reply) continue;  // iscsid wants more bytes: try the next size
+    if (!reply) {
+      continue;  // iscsid wants more bytes: try the next size
+    }
     if (reply->err == wire::kErrAccess) {
       return iscsidErrorStatus(reply->err, "probe iscsid on @" + client_.socketName());
     }
@@ -66,7 +70,9 @@ StatusOr<IscsidInitiator::ProbeResult> IscsidInitiator::runProbe() {
 StatusOr<IscsidInitiator::ProbeResult> IscsidInitiator::cachedOrProbe() {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (cached_) return *cached_;
+    if (cached_) {
+      return *cached_;
+    }
   }
   TNAS_ASSIGN_OR_RETURN(ProbeResult result, runProbe());
   std::lock_guard<std::mutex> lock(mu_);
@@ -91,10 +97,14 @@ StatusOr<IscsidReply> IscsidInitiator::send(Build build, std::chrono::millisecon
     TNAS_ASSIGN_OR_RETURN(std::string request, build(probed.layout));
     auto reply = client_.exchange(request, timeout);
     if (!reply.ok()) {
-      if (absl::IsUnavailable(reply.status())) forgetLayout();  // iscsid restarted or gone
+      if (absl::IsUnavailable(reply.status())) {
+        forgetLayout();  // iscsid restarted or gone
+      }
       return reply.status();
     }
-    if (reply->has_value()) return **reply;
+    if (reply->has_value()) {
+      return **reply;
+    }
     // Closed without an answer: iscsid expects another size now (upgraded). Probe again.
     TNAS_LOG(Warn).kv("layout", layoutName(probed.layout))
         << "iscsid dropped a request; re-probing its protocol layout";
@@ -116,7 +126,9 @@ StatusOr<std::string> IscsidInitiator::initiatorName() {
         return buildSimpleRequest(l, wire::kConfigIname);
       },
       options_.queryTimeout);
-  if (!reply.ok()) return reply.status();
+  if (!reply.ok()) {
+    return reply.status();
+  }
   TNAS_RETURN_IF_ERROR(iscsidErrorStatus(reply->err, "read iscsid's initiator name"));
   if (reply->configVar.empty()) {
     return absl::NotFoundError(
@@ -126,7 +138,9 @@ StatusOr<std::string> IscsidInitiator::initiatorName() {
 }
 
 std::chrono::milliseconds IscsidInitiator::loginDeadline() const {
-  if (options_.loginTimeout.count() > 0) return options_.loginTimeout;
+  if (options_.loginTimeout.count() > 0) {
+    return options_.loginTimeout;
+  }
   const auto& r = options_.record;
   return std::chrono::seconds(static_cast<int64_t>(r.initialLoginRetryMax) * r.loginTimeoutSec +
                               60);
@@ -186,7 +200,9 @@ Status IscsidInitiator::logout(int sid) {
         return buildSimpleRequest(l, wire::kSessionLogout, sid);
       },
       options_.logoutTimeout);
-  if (!reply.ok()) return common::annotate(reply.status(), what);
+  if (!reply.ok()) {
+    return common::annotate(reply.status(), what);
+  }
   if (reply->err == wire::kErrSuccess || reply->err == wire::kErrSessNotFound) {
     TNAS_LOG(Info).kv("sid", sid).kv("already_gone", reply->err == wire::kErrSessNotFound)
         << "logged out";
@@ -204,7 +220,9 @@ StatusOr<std::optional<IscsiSession>> IscsidInitiator::findSession(const std::st
                                                                    int port) {
   TNAS_ASSIGN_OR_RETURN(std::vector<IscsiSession> all, sessions_->list());
   for (auto& s : all) {
-    if (sameSession(s, targetIqn, address, port)) return std::optional<IscsiSession>(s);
+    if (sameSession(s, targetIqn, address, port)) {
+      return std::optional<IscsiSession>(s);
+    }
   }
   return std::optional<IscsiSession>();
 }

@@ -12,14 +12,18 @@ namespace {
 
 template <size_t N>
 bool copyField(char (&dst)[N], const std::string& src) {
-  if (src.size() >= N) return false;  // keep a terminating NUL like iscsiadm's strlcpy
+  if (src.size() >= N) {
+    return false;  // keep a terminating NUL like iscsiadm's strlcpy
+  }
   std::memcpy(dst, src.data(), src.size());
   return true;
 }
 
 template <size_t N>
 bool copyField(unsigned char (&dst)[N], const std::string& src) {
-  if (src.size() > N) return false;  // secrets are length-delimited, no NUL needed
+  if (src.size() > N) {
+    return false;  // secrets are length-delimited, no NUL needed
+  }
   std::memcpy(dst, src.data(), src.size());
   return true;
 }
@@ -67,7 +71,9 @@ void fillDefaults(Rec& rec, const RecordSettings& settings, int32_t discType) {
   s.scan = 1;  // auto: iscsid scans the host before answering LOGIN
   s.auth.authmethod = 0;
   s.auth.chap_algs[0] = wire::kChapAlgMd5;
-  for (size_t i = 1; i < wire::kChapAlgMax; ++i) s.auth.chap_algs[i] = wire::kChapAlgUnused;
+  for (size_t i = 1; i < wire::kChapAlgMax; ++i) {
+    s.auth.chap_algs[i] = wire::kChapAlgUnused;
+  }
   s.timeo.replacement_timeout = settings.replacementTimeoutSec;
   s.err_timeo.abort_timeout = 15;
   s.err_timeo.lu_reset_timeout = 30;
@@ -217,7 +223,9 @@ std::string layoutName(IscsidLayout layout) {
 
 std::optional<IscsidLayout> layoutForRequestSize(size_t size) {
   for (IscsidLayout layout : kAllIscsidLayouts) {
-    if (requestSize(layout) == size) return layout;
+    if (requestSize(layout) == size) {
+      return layout;
+    }
   }
   return std::nullopt;
 }

@@ -17,16 +17,22 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string trim(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) {
+    s.pop_back();
+  }
   size_t i = 0;
-  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) {
+    ++i;
+  }
   return s.substr(i);
 }
 
 // A sysfs attribute, trimmed; empty if unreadable.
 std::string attr(const fs::path& p) {
   std::ifstream in(p);
-  if (!in) return {};
+  if (!in) {
+    return {};
+  }
   std::stringstream ss;
   ss << in.rdbuf();
   return trim(ss.str());
@@ -34,7 +40,9 @@ std::string attr(const fs::path& p) {
 
 int intAttr(const fs::path& p, int fallback) {
   const std::string s = attr(p);
-  if (s.empty()) return fallback;
+  if (s.empty()) {
+    return fallback;
+  }
   try {
     return std::stoi(s);
   } catch (...) {
@@ -43,10 +51,14 @@ int intAttr(const fs::path& p, int fallback) {
 }
 
 bool parsePrefixedInt(const std::string& name, const std::string& prefix, int* out) {
-  if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) return false;
+  if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) {
+    return false;
+  }
   int v = 0;
   for (size_t i = prefix.size(); i < name.size(); ++i) {
-    if (!std::isdigit(static_cast<unsigned char>(name[i]))) return false;
+    if (!std::isdigit(static_cast<unsigned char>(name[i]))) {
+      return false;
+    }
     v = v * 10 + (name[i] - '0');
   }
   *out = v;
@@ -57,13 +69,19 @@ bool parsePrefixedInt(const std::string& name, const std::string& prefix, int* o
 int hostOfSession(const fs::path& sessionClassDir, int sid) {
   std::error_code ec;
   const fs::path real = fs::canonical(sessionClassDir, ec);
-  if (ec) return -1;
+  if (ec) {
+    return -1;
+  }
   const std::string want = "session" + std::to_string(sid);
   int lastHost = -1;
   for (const auto& part : real) {
     int h = 0;
-    if (parsePrefixedInt(part.string(), "host", &h)) lastHost = h;
-    if (part.string() == want) return lastHost;
+    if (parsePrefixedInt(part.string(), "host", &h)) {
+      lastHost = h;
+    }
+    if (part.string() == want) {
+      return lastHost;
+    }
   }
   return -1;
 }
@@ -75,7 +93,9 @@ class SessionArray {
  public:
   SessionArray() = default;
   ~SessionArray() {
-    if (sessions_ != nullptr) iscsi_sessions_free(sessions_, count_);
+    if (sessions_ != nullptr) {
+      iscsi_sessions_free(sessions_, count_);
+    }
   }
   SessionArray(const SessionArray&) = delete;
   SessionArray& operator=(const SessionArray&) = delete;
@@ -97,7 +117,9 @@ std::string str(const char* s) {
 
 std::string normalizeAddress(const std::string& address) {
   std::string s = address;
-  if (s.size() >= 2 && s.front() == '[' && s.back() == ']') s = s.substr(1, s.size() - 2);
+  if (s.size() >= 2 && s.front() == '[' && s.back() == ']') {
+    s = s.substr(1, s.size() - 2);
+  }
   std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
@@ -122,11 +144,17 @@ StatusOr<IscsiSession> SysfsSessionSource::read(int sid) const {
   const std::string prefix = "connection" + std::to_string(sid) + ":";
   for (fs::directory_iterator it(conns, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    if (name.compare(0, prefix.size(), prefix) != 0) {
+      continue;
+    }
     s.address = attr(it->path() / "persistent_address");
     s.port = intAttr(it->path() / "persistent_port", 0);
-    if (s.address.empty()) s.address = attr(it->path() / "address");
-    if (s.port == 0) s.port = intAttr(it->path() / "port", 0);
+    if (s.address.empty()) {
+      s.address = attr(it->path() / "address");
+    }
+    if (s.port == 0) {
+      s.port = intAttr(it->path() / "port", 0);
+    }
     break;
   }
   return s;
@@ -136,17 +164,25 @@ StatusOr<std::vector<IscsiSession>> SysfsSessionSource::list() {
   std::vector<IscsiSession> out;
   const fs::path dir = fs::path(root_) / "class/iscsi_session";
   std::error_code ec;
-  if (!fs::exists(dir, ec)) return out;  // transport class not loaded: no sessions
+  if (!fs::exists(dir, ec)) {
+    return out;  // transport class not loaded: no sessions
+  }
   std::vector<int> sids;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     int sid = 0;
-    if (parsePrefixedInt(it->path().filename().string(), "session", &sid)) sids.push_back(sid);
+    if (parsePrefixedInt(it->path().filename().string(), "session", &sid)) {
+      sids.push_back(sid);
+    }
   }
-  if (ec) return common::errnoStatus("list " + dir.string(), ec.value());
+  if (ec) {
+    return common::errnoStatus("list " + dir.string(), ec.value());
+  }
   std::sort(sids.begin(), sids.end());
   for (int sid : sids) {
     auto s = read(sid);
-    if (s.ok()) out.push_back(*std::move(s));  // a session may vanish while we list
+    if (s.ok()) {
+      out.push_back(*std::move(s));  // a session may vanish while we list
+    }
   }
   return out;
 }
@@ -156,14 +192,18 @@ OpeniscsiusrSessionSource::OpeniscsiusrSessionSource(std::string sysfsRoot)
 
 StatusOr<std::vector<IscsiSession>> OpeniscsiusrSessionSource::list() {
   Context ctx(iscsi_context_new());
-  if (!ctx) return absl::ResourceExhaustedError("iscsi_context_new failed");
+  if (!ctx) {
+    return absl::ResourceExhaustedError("iscsi_context_new failed");
+  }
   iscsi_context_log_priority_set(ctx.get(), LIBISCSI_LOG_PRIORITY_ERROR);
   SessionArray arr;
   const int rc = iscsi_sessions_get(ctx.get(), arr.out(), arr.countOut());
   if (rc != LIBISCSI_OK) {
     // No iscsi_session class at all (module not loaded) is "no sessions", not an error.
     auto fallback = sysfs_.list();
-    if (fallback.ok() && fallback->empty()) return fallback;
+    if (fallback.ok() && fallback->empty()) {
+      return fallback;
+    }
     return absl::UnavailableError(std::string("libopeniscsiusr could not list sessions: ") +
                                   str(iscsi_strerror(rc)));
   }
@@ -176,8 +216,12 @@ StatusOr<std::vector<IscsiSession>> OpeniscsiusrSessionSource::list() {
     s.targetIqn = str(iscsi_session_target_name_get(se));
     s.address = str(iscsi_session_persistent_address_get(se));
     s.port = iscsi_session_persistent_port_get(se);
-    if (s.address.empty()) s.address = str(iscsi_session_address_get(se));
-    if (s.port <= 0) s.port = iscsi_session_port_get(se);
+    if (s.address.empty()) {
+      s.address = str(iscsi_session_address_get(se));
+    }
+    if (s.port <= 0) {
+      s.port = iscsi_session_port_get(se);
+    }
     s.tpgt = iscsi_session_tpgt_get(se);
     // What the library lacks: host number, state, initiator name.
     auto extra = sysfs_.read(s.sid);
@@ -188,7 +232,9 @@ StatusOr<std::vector<IscsiSession>> OpeniscsiusrSessionSource::list() {
     }
     if (s.initiatorName.empty()) {
       iscsi_iface* iface = iscsi_session_iface_get(se);
-      if (iface != nullptr) s.initiatorName = str(iscsi_iface_iname_get(iface));
+      if (iface != nullptr) {
+        s.initiatorName = str(iscsi_iface_iname_get(iface));
+      }
     }
     out.push_back(std::move(s));
   }

@@ -22,7 +22,9 @@ using testing::LoopDevice;
 constexpr uint64_t kMiB = 1024 * 1024;
 
 void putLe(std::string& buf, size_t off, uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) buf[off + i] = static_cast<char>((v >> (8 * i)) & 0xff);
+  for (int i = 0; i < bytes; ++i) {
+    buf[off + i] = static_cast<char>((v >> (8 * i)) & 0xff);
+  }
 }
 
 // Reflected CRC-32 (poly 0xedb88320), bitwise; `init`/`finalXor` select the variant.
@@ -30,7 +32,9 @@ uint32_t crc32(const std::string& data, size_t off, size_t len, uint32_t init, u
   uint32_t crc = init;
   for (size_t i = off; i < off + len; ++i) {
     crc ^= static_cast<uint8_t>(data[i]);
-    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+    for (int k = 0; k < 8; ++k) {
+      crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+    }
   }
   return crc ^ finalXor;
 }
@@ -57,7 +61,9 @@ std::string gpt(uint64_t sectors) {
   const unsigned char linuxFs[16] = {0xaf, 0x3d, 0xc6, 0x0f, 0x83, 0x84, 0x72, 0x47,
                                      0x8e, 0x79, 0x3d, 0x69, 0xd8, 0x47, 0x7d, 0xe4};
   std::memcpy(entries.data(), linuxFs, 16);
-  for (int i = 0; i < 16; ++i) entries[16 + i] = static_cast<char>(0x10 + i);  // unique GUID
+  for (int i = 0; i < 16; ++i) {
+    entries[16 + i] = static_cast<char>(0x10 + i);  // unique GUID
+  }
   putLe(entries, 32, 2048, 8);
   putLe(entries, 40, sectors - 2048, 8);
   std::string h(512, '\0');
@@ -68,7 +74,9 @@ std::string gpt(uint64_t sectors) {
   putLe(h, 32, sectors - 1, 8);
   putLe(h, 40, 34, 8);
   putLe(h, 48, sectors - 34, 8);
-  for (int i = 0; i < 16; ++i) h[56 + i] = static_cast<char>(0xa0 + i);  // disk GUID
+  for (int i = 0; i < 16; ++i) {
+    h[56 + i] = static_cast<char>(0xa0 + i);  // disk GUID
+  }
   putLe(h, 72, 2, 8);
   putLe(h, 80, 128, 4);
   putLe(h, 84, 128, 4);
@@ -104,12 +112,18 @@ std::string luks1Header() {
 class LoopTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root for loop devices";
-    if (::access("/dev/loop-control", F_OK) != 0) GTEST_SKIP() << "no /dev/loop-control";
+    if (::geteuid() != 0) {
+      GTEST_SKIP() << "needs root for loop devices";
+    }
+    if (::access("/dev/loop-control", F_OK) != 0) {
+      GTEST_SKIP() << "no /dev/loop-control";
+    }
   }
   void attach(uint64_t bytes) {
     Status st = loop_.attach(bytes);
-    if (!st.ok()) GTEST_SKIP() << "cannot attach a loop device: " << st;
+    if (!st.ok()) {
+      GTEST_SKIP() << "cannot attach a loop device: " << st;
+    }
   }
   ProbeResult probe() {
     auto r = fs_.probe(loop_.devnode());
@@ -129,7 +143,9 @@ class Mount {
     err_ = errno;
   }
   ~Mount() {
-    if (ok_) ::umount2(dir_.c_str(), 0);
+    if (ok_) {
+      ::umount2(dir_.c_str(), 0);
+    }
     ::rmdir(dir_.c_str());
   }
   bool ok() const { return ok_; }
@@ -249,11 +265,15 @@ TEST_F(LoopTest, FlushLoopDevice) {
 }
 
 TEST(UdevDiskWaiterTest, DeadlineForAbsentDisk) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root for the udev netlink monitor";
+  if (::geteuid() != 0) {
+    GTEST_SKIP() << "needs root for the udev netlink monitor";
+  }
   UdevDiskWaiter waiter;
   const auto start = std::chrono::steady_clock::now();
   auto r = waiter.waitForDisk({250, 0, 0, 7}, std::chrono::milliseconds(300));
-  if (r.status().code() == StatusCode::kUnavailable) GTEST_SKIP() << r.status();
+  if (r.status().code() == StatusCode::kUnavailable) {
+    GTEST_SKIP() << r.status();
+  }
   EXPECT_EQ(r.status().code(), StatusCode::kDeadlineExceeded) << r.status();
   EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(290));
 }

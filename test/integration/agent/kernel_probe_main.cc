@@ -43,10 +43,14 @@ bool splitPortal(const std::string& portal, std::string* address, int* port) {
   std::string p = portal;
   if (!p.empty() && p[0] == '[') {  // [v6]:port
     const size_t close = p.find(']');
-    if (close == std::string::npos) return false;
+    if (close == std::string::npos) {
+      return false;
+    }
     *address = p.substr(1, close - 1);
     if (close + 1 < p.size()) {
-      if (p[close + 1] != ':') return false;
+      if (p[close + 1] != ':') {
+        return false;
+      }
       *port = std::stoi(p.substr(close + 2));
     }
     return true;
@@ -67,15 +71,27 @@ StatusOr<ChapCredentials> readChapFile(const std::string& path) {
   std::istringstream in(text);
   std::string line;
   while (std::getline(in, line)) {
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) {
+      line.pop_back();
+    }
     const size_t eq = line.find('=');
-    if (line.empty() || line[0] == '#' || eq == std::string::npos) continue;
+    if (line.empty() || line[0] == '#' || eq == std::string::npos) {
+      continue;
+    }
     const std::string key = line.substr(0, eq);
     const std::string value = line.substr(eq + 1);
-    if (key == "user") chap.user = value;
-    if (key == "secret") chap.secret = value;
-    if (key == "user_in") chap.userIn = value;
-    if (key == "secret_in") chap.secretIn = value;
+    if (key == "user") {
+      chap.user = value;
+    }
+    if (key == "secret") {
+      chap.secret = value;
+    }
+    if (key == "user_in") {
+      chap.userIn = value;
+    }
+    if (key == "secret_in") {
+      chap.secretIn = value;
+    }
   }
   return chap;
 }
@@ -90,16 +106,22 @@ void printDevice(const BlockDevice& d) {
   std::cout << "lun scsi=" << d.address.str() << " dev=" << d.devnode << " size=" << d.sizeBytes
             << " vendor=" << d.vendor << " model=" << d.model << " state=" << d.state
             << " serial=" << d.identity.serial << "\n";
-  for (const auto& id : d.identity.designators) std::cout << "designator " << id << "\n";
+  for (const auto& id : d.identity.designators) {
+    std::cout << "designator " << id << "\n";
+  }
 }
 
 int run(int argc, char** argv) {
-  if (argc < 2) return usage();
+  if (argc < 2) {
+    return usage();
+  }
   const std::string cmd = argv[1];
   std::map<std::string, std::string> flags;
   for (int i = 2; i < argc; ++i) {
     std::string a = argv[i];
-    if (a.rfind("--", 0) != 0 || i + 1 >= argc) return usage();
+    if (a.rfind("--", 0) != 0 || i + 1 >= argc) {
+      return usage();
+    }
     flags[a.substr(2)] = argv[++i];
   }
   auto flag = [&](const std::string& k, const std::string& def = "") {
@@ -116,7 +138,9 @@ int run(int argc, char** argv) {
   SysfsBlockDevices devices(sysfs, std::make_unique<UdevDiskWaiter>());
 
   if (cmd == "probe") {
-    if (Status st = initiator.probe(); !st.ok()) return fail(st);
+    if (Status st = initiator.probe(); !st.ok()) {
+      return fail(st);
+    }
     auto layout = initiator.layout();
     auto name = initiator.initiatorName();
     std::cout << "layout=" << layoutName(*layout) << "\n"
@@ -126,35 +150,51 @@ int run(int argc, char** argv) {
   }
   if (cmd == "sessions") {
     auto all = initiator.sessions();
-    if (!all.ok()) return fail(all.status());
-    for (const auto& s : *all) printSession(s);
+    if (!all.ok()) {
+      return fail(all.status());
+    }
+    for (const auto& s : *all) {
+      printSession(s);
+    }
     return 0;
   }
   std::string address;
   int port = 3260;
-  if (!flag("portal").empty() && !splitPortal(flag("portal"), &address, &port)) return usage();
+  if (!flag("portal").empty() && !splitPortal(flag("portal"), &address, &port)) {
+    return usage();
+  }
   if (cmd == "login") {
-    if (flag("target").empty() || address.empty()) return usage();
+    if (flag("target").empty() || address.empty()) {
+      return usage();
+    }
     LoginRequest req;
     req.targetIqn = flag("target");
     req.address = address;
     req.port = port;
     if (!flag("chap-file").empty()) {
       auto chap = readChapFile(flag("chap-file"));
-      if (!chap.ok()) return fail(chap.status());
+      if (!chap.ok()) {
+        return fail(chap.status());
+      }
       req.chap = *chap;
     }
     auto session = initiator.login(req);
-    if (!session.ok()) return fail(session.status());
+    if (!session.ok()) {
+      return fail(session.status());
+    }
     printSession(*session);
     if (!flag("lun").empty()) {
       auto luns = devices.sessionLuns(session->sid);
       int target = 0;
-      if (luns.ok() && !luns->empty()) target = luns->front().target;
+      if (luns.ok() && !luns->empty()) {
+        target = luns->front().target;
+      }
       ScsiAddress addr{session->hostNo, 0, target, std::stoi(flag("lun"))};
       auto dev = devices.waitForLun(
           addr, std::chrono::milliseconds(std::stoi(flag("timeout-ms", "30000"))));
-      if (!dev.ok()) return fail(dev.status());
+      if (!dev.ok()) {
+        return fail(dev.status());
+      }
       printDevice(*dev);
     }
     return 0;
@@ -165,7 +205,9 @@ int run(int argc, char** argv) {
       sid = std::stoi(flag("sid"));
     } else {
       auto s = initiator.findSession(flag("target"), address, port);
-      if (!s.ok()) return fail(s.status());
+      if (!s.ok()) {
+        return fail(s.status());
+      }
       if (!*s) {
         std::cout << "logout=not-logged-in\n";
         return 0;
@@ -177,12 +219,18 @@ int run(int argc, char** argv) {
     if (luns.ok()) {
       for (const auto& a : *luns) {
         auto d = devices.findLun(a);
-        if (d.ok()) (void)devices.flush(d->devnode);
-        if (Status st = devices.removeLun(a); !st.ok()) return fail(st);
+        if (d.ok()) {
+          (void)devices.flush(d->devnode);
+        }
+        if (Status st = devices.removeLun(a); !st.ok()) {
+          return fail(st);
+        }
         std::cout << "removed scsi=" << a.str() << "\n";
       }
     }
-    if (Status st = initiator.logout(sid); !st.ok()) return fail(st);
+    if (Status st = initiator.logout(sid); !st.ok()) {
+      return fail(st);
+    }
     std::cout << "logout sid=" << sid << "\n";
     return 0;
   }

@@ -20,7 +20,9 @@ int socket(int domain, int type, int protocol) noexcept {
     int (*realPair)(int, int, int, int*) =
         reinterpret_cast<int (*)(int, int, int, int*)>(dlsym(RTLD_NEXT, "socketpair"));
     int sv[2];
-    if (realPair(AF_UNIX, SOCK_DGRAM, 0, sv) != 0) return -1;
+    if (realPair(AF_UNIX, SOCK_DGRAM, 0, sv) != 0) {
+      return -1;
+    }
     fakeFd = sv[0];
     return fakeFd;
   }
@@ -30,7 +32,9 @@ int socket(int domain, int type, int protocol) noexcept {
 int bind(int fd, const struct sockaddr* addr, socklen_t len) noexcept {
   int (*realBind)(int, const struct sockaddr*, socklen_t) =
       reinterpret_cast<int (*)(int, const struct sockaddr*, socklen_t)>(dlsym(RTLD_NEXT, "bind"));
-  if (fd == fakeFd) return 0;
+  if (fd == fakeFd) {
+    return 0;
+  }
   return realBind(fd, addr, len);
 }
 

@@ -31,7 +31,9 @@ std::string configuredInitiatorName() {
   std::ifstream in("/etc/iscsi/initiatorname.iscsi");
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind("InitiatorName=", 0) == 0) return line.substr(14);
+    if (line.rfind("InitiatorName=", 0) == 0) {
+      return line.substr(14);
+    }
   }
   return {};
 }
@@ -39,10 +41,14 @@ std::string configuredInitiatorName() {
 class RealIscsidTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    if (::geteuid() != 0 || ::access(kIscsid, X_OK) != 0) return;
+    if (::geteuid() != 0 || ::access(kIscsid, X_OK) != 0) {
+      return;
+    }
     // A private network namespace for this whole test process: iscsid's abstract socket and ours
     // live only here.
-    if (::unshare(CLONE_NEWNET) != 0) return;
+    if (::unshare(CLONE_NEWNET) != 0) {
+      return;
+    }
     pid_ = ::fork();
     if (pid_ == 0) {
       // Its own process group: on SIGTERM iscsid signals its whole group (kill(0, …)).
@@ -63,16 +69,24 @@ class RealIscsidTest : public ::testing::Test {
     }
   }
   void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root";
-    if (::access(kIscsid, X_OK) != 0) GTEST_SKIP() << "iscsid is not installed";
-    if (pid_ <= 0) GTEST_SKIP() << "could not start iscsid in a private network namespace";
+    if (::geteuid() != 0) {
+      GTEST_SKIP() << "needs root";
+    }
+    if (::access(kIscsid, X_OK) != 0) {
+      GTEST_SKIP() << "iscsid is not installed";
+    }
+    if (pid_ <= 0) {
+      GTEST_SKIP() << "could not start iscsid in a private network namespace";
+    }
     initiator_ = std::make_unique<IscsidInitiator>(
         IscsidInitiatorOptions{}, std::make_unique<SysfsSessionSource>("/nonexistent-sysfs"));
     // Wait (test-only polling) for iscsid to listen.
     Status st;
     for (int i = 0; i < 50; ++i) {
       st = initiator_->probe();
-      if (st.code() != StatusCode::kUnavailable) break;
+      if (st.code() != StatusCode::kUnavailable) {
+        break;
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     ASSERT_TRUE(st.ok()) << st;
@@ -115,7 +129,9 @@ TEST_F(RealIscsidTest, LogoutOfUnknownSessionIsOk) {
 TEST_F(RealIscsidTest, NonRootCallerIsRefused) {
   const pid_t child = ::fork();
   if (child == 0) {
-    if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(3);
+    if (::setgid(65534) != 0 || ::setuid(65534) != 0) {
+      ::_exit(3);
+    }
     IscsidInitiator other({}, std::make_unique<SysfsSessionSource>("/nonexistent-sysfs"));
     Status st = other.probe();
     ::_exit(st.code() == StatusCode::kPermissionDenied ? 0 : 1);

@@ -24,7 +24,9 @@ bool writeAll(int fd, const void* data, size_t len) {
   while (len > 0) {
     const ssize_t n = ::send(fd, p, len, MSG_NOSIGNAL);
     if (n < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR) {
+        continue;
+      }
       return false;
     }
     p += n;
@@ -48,7 +50,9 @@ FakeIscsid::~FakeIscsid() {
 
 Status FakeIscsid::start() {
   listenFd_ = ::socket(AF_LOCAL, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (listenFd_ < 0) return common::errnoStatus("socket", errno);
+  if (listenFd_ < 0) {
+    return common::errnoStatus("socket", errno);
+  }
   sockaddr_un addr{};
   addr.sun_family = AF_LOCAL;
   std::memcpy(addr.sun_path + 1, socketName_.data(), socketName_.size());
@@ -56,8 +60,12 @@ Status FakeIscsid::start() {
   if (::bind(listenFd_, reinterpret_cast<const sockaddr*>(&addr), len) != 0) {
     return common::errnoStatus("bind fake iscsid", errno);
   }
-  if (::listen(listenFd_, 32) != 0) return common::errnoStatus("listen", errno);
-  if (::pipe2(wakeFd_, O_CLOEXEC) != 0) return common::errnoStatus("pipe", errno);
+  if (::listen(listenFd_, 32) != 0) {
+    return common::errnoStatus("listen", errno);
+  }
+  if (::pipe2(wakeFd_, O_CLOEXEC) != 0) {
+    return common::errnoStatus("pipe", errno);
+  }
   thread_ = std::thread([this] { serve(); });
   return absl::OkStatus();
 }
@@ -69,7 +77,9 @@ void FakeIscsid::stop() {
     thread_.join();
   }
   for (int* fd : {&listenFd_, &wakeFd_[0], &wakeFd_[1]}) {
-    if (*fd >= 0) ::close(*fd);
+    if (*fd >= 0) {
+      ::close(*fd);
+    }
     *fd = -1;
   }
 }
@@ -103,13 +113,21 @@ void FakeIscsid::serve() {
   for (;;) {
     pollfd fds[2] = {{listenFd_, POLLIN, 0}, {wakeFd_[0], POLLIN, 0}};
     if (::poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR) {
+        continue;
+      }
       return;
     }
-    if (fds[1].revents != 0) return;
-    if ((fds[0].revents & POLLIN) == 0) continue;
+    if (fds[1].revents != 0) {
+      return;
+    }
+    if ((fds[0].revents & POLLIN) == 0) {
+      continue;
+    }
     const int fd = ::accept4(listenFd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) continue;
+    if (fd < 0) {
+      continue;
+    }
     connections_.fetch_add(1);
     handle(fd);
     ::close(fd);
@@ -134,10 +152,16 @@ void FakeIscsid::handle(int fd) {
   size_t got = 0;
   while (got < size) {
     pollfd pfd{fd, POLLIN, 0};
-    if (::poll(&pfd, 1, 5000) <= 0) break;  // a stalled client; iscsid would block forever
+    if (::poll(&pfd, 1, 5000) <= 0) {
+      break;  // a stalled client; iscsid would block forever
+    }
     const ssize_t n = ::recv(fd, request.data() + got, size - got, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      break;
+    }
     got += static_cast<size_t>(n);
   }
   if (got < size) {
@@ -152,11 +176,17 @@ void FakeIscsid::handle(int fd) {
     std::lock_guard<std::mutex> lock(mu_);
     requests_.push_back(request);
     auto it = canned_.find(command);
-    if (it != canned_.end()) canned = it->second;
+    if (it != canned_.end()) {
+      canned = it->second;
+    }
     hook = onRequest_;
   }
-  if (hook) hook(request);
-  if (canned.delay.count() > 0) std::this_thread::sleep_for(canned.delay);
+  if (hook) {
+    hook(request);
+  }
+  if (canned.delay.count() > 0) {
+    std::this_thread::sleep_for(canned.delay);
+  }
   rsp.command = command;
   rsp.err = canned.err;
   std::memcpy(rsp.u, canned.configVar.data(),

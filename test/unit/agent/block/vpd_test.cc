@@ -13,7 +13,9 @@ using ::testing::ElementsAre;
 
 std::string bytes(std::initializer_list<int> b) {
   std::string s;
-  for (int v : b) s.push_back(static_cast<char>(v));
+  for (int v : b) {
+    s.push_back(static_cast<char>(v));
+  }
   return s;
 }
 

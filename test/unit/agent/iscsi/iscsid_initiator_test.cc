@@ -65,7 +65,9 @@ class InitiatorTest : public ::testing::Test {
     fake_->setOnRequest([this, sid, host](const std::string& req) {
       int32_t cmd = 0;
       std::memcpy(&cmd, req.data(), sizeof(cmd));
-      if (cmd == wire::kSessionLogin) sysfs_.addSession(sid, host, kIqn, "10.0.0.5", 3260);
+      if (cmd == wire::kSessionLogin) {
+        sysfs_.addSession(sid, host, kIqn, "10.0.0.5", 3260);
+      }
     });
   }
   IscsidLayout lastLayout() { return *layoutForRequestSize(fake_->requests().back().size()); }
@@ -85,7 +87,9 @@ TEST_P(ProbeSizeTest, FirstAnsweredSizeWins) {
   EXPECT_EQ(requestSize(*layout), GetParam());
   // Every smaller size was tried and starved the fake's read (no answer).
   int smaller = 0;
-  for (size_t s : {16088u, 16104u, 16112u, 16128u}) smaller += s < GetParam() ? 1 : 0;
+  for (size_t s : {16088u, 16104u, 16112u, 16128u}) {
+    smaller += s < GetParam() ? 1 : 0;
+  }
   EXPECT_EQ(fake_->shortReads(), smaller);
   auto name = initiator->initiatorName();
   ASSERT_TRUE(name.ok()) << name.status();

@@ -50,7 +50,9 @@ TEST(OpeniscsiusrSessionSourceTest, HostWithoutSessionsListsNone) {
   OpeniscsiusrSessionSource source;
   auto all = source.list();
   ASSERT_TRUE(all.ok()) << all.status();
-  if (!all->empty()) GTEST_SKIP() << "this host has live iSCSI sessions";
+  if (!all->empty()) {
+    GTEST_SKIP() << "this host has live iSCSI sessions";
+  }
   EXPECT_TRUE(all->empty());
 }
 
