@@ -6,9 +6,12 @@
 //   tnas-agent-kernel-probe sessions
 //   tnas-agent-kernel-probe login --target IQN --portal ADDR[:PORT] [--lun N] [--chap-file F]
 //                                 [--timeout-ms N] [--replacement-timeout S]
+//   tnas-agent-kernel-probe lun --sid N --lun L [--timeout-ms N]   (wait for a LUN, print identity)
+//   tnas-agent-kernel-probe rescan --sid N --lun L                 (re-read capacity)
 //   tnas-agent-kernel-probe logout (--sid N | --target IQN --portal ADDR[:PORT])
 //
-// Common flags: --socket NAME (iscsid abstract socket), --sysfs DIR. The CHAP file holds
+// Common flags: --socket NAME (iscsid abstract socket), --sysfs DIR (a non-default root is read
+// directly instead of through libopeniscsiusr, for tests). The CHAP file holds
 // `user=`, `secret=`, `user_in=`, `secret_in=` lines; secrets are never taken from argv.
 #include <cstdio>
 #include <iostream>
@@ -25,9 +28,11 @@ namespace tnascsi::agent {
 namespace {
 
 int usage() {
-  std::cerr << "usage: tnas-agent-kernel-probe probe|sessions|login|logout [flags]\n"
+  std::cerr << "usage: tnas-agent-kernel-probe probe|sessions|login|lun|rescan|logout [flags]\n"
                "  login  --target IQN --portal ADDR[:PORT] [--lun N] [--chap-file FILE]\n"
                "         [--timeout-ms N] [--replacement-timeout S]\n"
+               "  lun    --sid N --lun L [--timeout-ms N]\n"
+               "  rescan --sid N --lun L\n"
                "  logout --sid N | --target IQN --portal ADDR[:PORT]\n"
                "  common: --socket NAME --sysfs DIR\n";
   return 2;
@@ -111,6 +116,22 @@ void printDevice(const BlockDevice& d) {
   }
 }
 
+// H:0:T:L of LUN `lun` on session `sid`: the host from the session, the target id from its
+// existing LUNs (0 when it has none yet).
+StatusOr<ScsiAddress> lunAddress(IscsiInitiator& initiator, BlockDevices& devices, int sid,
+                                 int lun) {
+  TNAS_ASSIGN_OR_RETURN(std::vector<IscsiSession> all, initiator.sessions());
+  for (const auto& s : all) {
+    if (s.sid != sid) {
+      continue;
+    }
+    auto luns = devices.sessionLuns(sid);
+    const int target = luns.ok() && !luns->empty() ? luns->front().target : 0;
+    return ScsiAddress{s.hostNo, 0, target, lun};
+  }
+  return absl::NotFoundError("no iSCSI session " + std::to_string(sid));
+}
+
 int run(int argc, char** argv) {
   if (argc < 2) {
     return usage();
@@ -134,8 +155,16 @@ int run(int argc, char** argv) {
     options.record.replacementTimeoutSec = std::stoi(flag("replacement-timeout"));
   }
   const std::string sysfs = flag("sysfs", "/sys");
-  IscsidInitiator initiator(options, std::make_unique<OpeniscsiusrSessionSource>(sysfs));
-  SysfsBlockDevices devices(sysfs, std::make_unique<UdevDiskWaiter>());
+  // A non-default sysfs root (tests) is read directly; the real one through libopeniscsiusr.
+  std::unique_ptr<SessionSource> source;
+  if (sysfs == "/sys") {
+    source = std::make_unique<OpeniscsiusrSessionSource>(sysfs);
+  } else {
+    source = std::make_unique<SysfsSessionSource>(sysfs);
+  }
+  IscsidInitiator initiator(options, std::move(source));
+  SysfsBlockDevices devices(sysfs, std::make_unique<UdevDiskWaiter>(),
+                            sysfs == "/sys" ? "/dev" : sysfs + "/dev");
 
   if (cmd == "probe") {
     if (Status st = initiator.probe(); !st.ok()) {
@@ -184,19 +213,35 @@ int run(int argc, char** argv) {
     }
     printSession(*session);
     if (!flag("lun").empty()) {
-      auto luns = devices.sessionLuns(session->sid);
-      int target = 0;
-      if (luns.ok() && !luns->empty()) {
-        target = luns->front().target;
+      auto addr = lunAddress(initiator, devices, session->sid, std::stoi(flag("lun")));
+      if (!addr.ok()) {
+        return fail(addr.status());
       }
-      ScsiAddress addr{session->hostNo, 0, target, std::stoi(flag("lun"))};
       auto dev = devices.waitForLun(
-          addr, std::chrono::milliseconds(std::stoi(flag("timeout-ms", "30000"))));
+          *addr, std::chrono::milliseconds(std::stoi(flag("timeout-ms", "30000"))));
       if (!dev.ok()) {
         return fail(dev.status());
       }
       printDevice(*dev);
     }
+    return 0;
+  }
+  if (cmd == "lun" || cmd == "rescan") {
+    if (flag("sid").empty() || flag("lun").empty()) {
+      return usage();
+    }
+    auto addr = lunAddress(initiator, devices, std::stoi(flag("sid")), std::stoi(flag("lun")));
+    if (!addr.ok()) {
+      return fail(addr.status());
+    }
+    auto dev = cmd == "lun"
+                   ? devices.waitForLun(
+                         *addr, std::chrono::milliseconds(std::stoi(flag("timeout-ms", "30000"))))
+                   : devices.rescanLun(*addr);
+    if (!dev.ok()) {
+      return fail(dev.status());
+    }
+    printDevice(*dev);
     return 0;
   }
   if (cmd == "logout") {
