@@ -76,13 +76,15 @@ StatusOr<Portal> parsePortal(const std::string& text) {
 StatusOr<IscsiVolumeContext> parseIscsiContext(const StringMap& context) {
   IscsiVolumeContext c;
   std::string portal = get(context, "portal");
-  if (portal.empty()) return bad("portal", "is missing");
-  TNAS_ASSIGN_OR_RETURN(Portal first, parsePortal(portal));
-  c.portals.push_back(first);
+  if (!portal.empty()) {
+    TNAS_ASSIGN_OR_RETURN(Portal first, parsePortal(portal));
+    c.portals.push_back(first);
+  }
   for (absl::string_view extra : absl::StrSplit(get(context, "portals"), ',', absl::SkipEmpty())) {
     TNAS_ASSIGN_OR_RETURN(Portal p, parsePortal(std::string(extra)));
     c.portals.push_back(p);
   }
+  if (c.portals.empty()) return bad("portal", "is missing (set portal or portals)");
   c.iqn = get(context, "iqn");
   if (!printableToken(c.iqn, 223) ||
       (c.iqn.rfind("iqn.", 0) != 0 && c.iqn.rfind("eui.", 0) != 0 && c.iqn.rfind("naa.", 0) != 0)) {
@@ -128,21 +130,21 @@ StatusOr<NfsVolumeContext> parseNfsContext(const StringMap& context) {
 
 StatusOr<ChapCredentials> parseChapSecrets(const StringMap& secrets) {
   ChapCredentials chap;
-  chap.user = get(secrets, "chapUsername");
-  chap.secret = get(secrets, "chapPassword");
-  chap.userIn = get(secrets, "chapUsernameIn");
-  chap.secretIn = get(secrets, "chapPasswordIn");
+  chap.user = get(secrets, "chapUser");
+  chap.secret = get(secrets, "chapSecret");
+  chap.userIn = get(secrets, "chapMutualUser");
+  chap.secretIn = get(secrets, "chapMutualSecret");
   if (chap.user.empty() != chap.secret.empty()) {
     return absl::InvalidArgumentError(
-        "node-stage secrets: chapUsername and chapPassword must be given together");
+        "node-stage secrets: chapUser and chapSecret must be given together");
   }
   if (chap.userIn.empty() != chap.secretIn.empty()) {
     return absl::InvalidArgumentError(
-        "node-stage secrets: chapUsernameIn and chapPasswordIn must be given together");
+        "node-stage secrets: chapMutualUser and chapMutualSecret must be given together");
   }
   if (!chap.userIn.empty() && chap.user.empty()) {
     return absl::InvalidArgumentError(
-        "node-stage secrets: mutual CHAP (chapUsernameIn) needs one-way CHAP (chapUsername)");
+        "node-stage secrets: mutual CHAP (chapMutualUser) needs one-way CHAP (chapUser)");
   }
   if (chap.secret.size() > 255 || chap.secretIn.size() > 255 || chap.user.size() > 255 ||
       chap.userIn.size() > 255) {

@@ -4,8 +4,8 @@
 //
 //   protocol     "iscsi" | "nfs"                      (required)
 //   iSCSI:
-//   portal       "10.0.0.5", "10.0.0.5:3260", "[fd00::5]:3260", or a host name  (required)
-//   portals      extra portals, comma-separated, tried in order when `portal` fails
+//   portal       "10.0.0.5", "10.0.0.5:3260", "[fd00::5]:3260", or a host name
+//   portals      portals, comma-separated, tried in order after `portal` (one of the two required)
 //   iqn          target IQN                            (required)
 //   lun          LUN number, default 0
 //   serial       the LUN's VPD page 0x80 unit serial   (serial and/or naa required)
@@ -16,7 +16,8 @@
 //   share        export path, absolute                 (required)
 //   nfsVersion   "3", "4", "4.0", "4.1", "4.2"         (default "4.2")
 //
-// Node-stage secrets (CHAP): chapUsername, chapPassword, chapUsernameIn, chapPasswordIn.
+// Node-stage secrets (CHAP, docs/storageclass-parameters.md): chapUser, chapSecret (one-way),
+// chapMutualUser, chapMutualSecret (mutual).
 // Values are never logged or echoed into errors. Pure functions; thread-safe.
 #pragma once
 

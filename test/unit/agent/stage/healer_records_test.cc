@@ -13,7 +13,7 @@ using ::testing::HasSubstr;
 
 TEST_F(StageTest, HealerLogsInAgainWhenTheSessionIsGone) {
   auto req = iscsiRequest();
-  req.secrets = {{"chapUsername", "u1"}, {"chapPassword", "pw-123456789012"}};
+  req.secrets = {{"chapUser", "u1"}, {"chapSecret", "pw-123456789012"}};
   {
     std::lock_guard<std::mutex> lock(host_.kernel.mu);
     host_.kernel.targets[kIqn].chapUser = "u1";

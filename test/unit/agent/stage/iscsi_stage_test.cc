@@ -162,11 +162,11 @@ TEST_F(StageTest, ChapIsPassedAndNeverLogged) {
     logged += line;
   });
   auto req = iscsiRequest();
-  req.secrets = {{"chapUsername", "user1"}, {"chapPassword", "wrong-secret-value"}};
+  req.secrets = {{"chapUser", "user1"}, {"chapSecret", "wrong-secret-value"}};
   Status bad = volumes_->stage(req);
   EXPECT_EQ(bad.code(), StatusCode::kUnauthenticated) << bad;
   EXPECT_EQ(host_.kernel.count("login"), 1);  // permanent: no retry on other portals
-  req.secrets["chapPassword"] = "s3cr3t-chap-value";
+  req.secrets["chapSecret"] = "s3cr3t-chap-value";
   ASSERT_TRUE(volumes_->stage(req).ok());
   common::setLogSinkForTest(nullptr);
   EXPECT_EQ(host_.kernel.loginRequests.back().chap.secret, "s3cr3t-chap-value");
@@ -177,9 +177,9 @@ TEST_F(StageTest, ChapIsPassedAndNeverLogged) {
 
 TEST_F(StageTest, ChapSecretsMustBeComplete) {
   auto req = iscsiRequest();
-  req.secrets = {{"chapUsername", "user1"}};
+  req.secrets = {{"chapUser", "user1"}};
   EXPECT_EQ(volumes_->stage(req).code(), StatusCode::kInvalidArgument);
-  req.secrets = {{"chapUsernameIn", "u"}, {"chapPasswordIn", "p"}};
+  req.secrets = {{"chapMutualUser", "u"}, {"chapMutualSecret", "p"}};
   EXPECT_EQ(volumes_->stage(req).code(), StatusCode::kInvalidArgument);
 }
 
