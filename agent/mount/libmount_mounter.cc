@@ -160,11 +160,17 @@ Status LibmountMounter::unmount(const std::string& target, bool force) {
     return absl::OkStatus();
   }
   // Forced: a plain unmount is only tried when the filesystem still answers; a dead one goes
-  // straight to MNT_FORCE (aborts pending NFS RPCs) and then MNT_DETACH, neither of which waits
-  // on the server.
+  // straight to MNT_FORCE (aborts pending NFS RPCs). Both run with a deadline in a helper
+  // thread; if neither finishes, MNT_DETACH (which never waits on the filesystem) detaches it.
   bool stale = isStale(target);
-  if (!stale && ::umount2(target.c_str(), UMOUNT_NOFOLLOW) == 0) return absl::OkStatus();
-  if (::umount2(target.c_str(), MNT_FORCE | UMOUNT_NOFOLLOW) == 0) {
+  int err = 0;
+  auto umountCall = [target](int flags) {
+    return [target, flags] { return ::umount2(target.c_str(), flags | UMOUNT_NOFOLLOW); };
+  };
+  if (!stale && callWithDeadline(umountCall(0), options_.staleDeadline, &err) == 0) {
+    return absl::OkStatus();
+  }
+  if (callWithDeadline(umountCall(MNT_FORCE), options_.staleDeadline, &err) == 0) {
     TNAS_LOG(Warn).kv("target", target) << "force-unmounted";
     return absl::OkStatus();
   }
@@ -172,7 +178,10 @@ Status LibmountMounter::unmount(const std::string& target, bool force) {
     TNAS_LOG(Warn).kv("target", target) << "lazily detached mount";
     return absl::OkStatus();
   }
-  return common::errnoStatus("detach " + target, errno);
+  int detachErr = errno;
+  auto still = findByTarget(target);
+  if (still.ok() && !*still) return absl::OkStatus();  // a timed-out attempt finished meanwhile
+  return common::errnoStatus("detach " + target, detachErr);
 }
 
 bool LibmountMounter::isStale(const std::string& target) {

@@ -12,28 +12,24 @@
 namespace tnascsi::agent {
 namespace {
 
-struct ProbeState {
+struct CallState {
   std::mutex mu;
   std::condition_variable cv;
   bool done = false;
   int rc = 0;
   int err = 0;
-  struct statx result {};
 };
 
 }  // namespace
 
-StatusOr<struct statx> statWithDeadline(const std::string& path, std::chrono::milliseconds deadline,
-                                        int* errnoOut) {
-  auto state = std::make_shared<ProbeState>();
-  std::thread worker([state, path] {
-    struct statx sx {};
-    int rc = ::statx(AT_FDCWD, path.c_str(), AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &sx);
-    int err = rc == 0 ? 0 : errno;
+int callWithDeadline(std::function<int()> call, std::chrono::milliseconds deadline, int* err) {
+  auto state = std::make_shared<CallState>();
+  std::thread worker([state, call = std::move(call)] {
+    int rc = call();
+    int e = rc == 0 ? 0 : errno;
     std::lock_guard<std::mutex> lock(state->mu);
     state->rc = rc;
-    state->err = err;
-    state->result = sx;
+    state->err = e;
     state->done = true;
     state->cv.notify_all();
   });
@@ -41,15 +37,32 @@ StatusOr<struct statx> statWithDeadline(const std::string& path, std::chrono::mi
   if (!state->cv.wait_for(lock, deadline, [&] { return state->done; })) {
     lock.unlock();
     worker.detach();  // blocked in the kernel; it finishes (or not) on its own
-    if (errnoOut != nullptr) *errnoOut = ETIMEDOUT;
-    return absl::DeadlineExceededError("stat " + path + " did not answer within " +
-                                       std::to_string(deadline.count()) + " ms");
+    *err = ETIMEDOUT;
+    return -1;
   }
   lock.unlock();
   worker.join();
-  if (errnoOut != nullptr) *errnoOut = state->err;
-  if (state->rc != 0) return common::errnoStatus("stat " + path, state->err);
-  return state->result;
+  *err = state->err;
+  return state->rc;
+}
+
+StatusOr<struct statx> statWithDeadline(const std::string& path, std::chrono::milliseconds deadline,
+                                        int* errnoOut) {
+  auto result = std::make_shared<struct statx>();
+  int err = 0;
+  int rc = callWithDeadline(
+      [path, result] {
+        return ::statx(AT_FDCWD, path.c_str(), AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS,
+                       result.get());
+      },
+      deadline, &err);
+  if (errnoOut != nullptr) *errnoOut = err;
+  if (rc != 0 && err == ETIMEDOUT) {
+    return absl::DeadlineExceededError("stat " + path + " did not answer within " +
+                                       std::to_string(deadline.count()) + " ms");
+  }
+  if (rc != 0) return common::errnoStatus("stat " + path, err);
+  return *result;
 }
 
 }  // namespace tnascsi::agent

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <functional>
 #include <string>
 
 #include "common/base/status.h"
@@ -18,5 +19,10 @@ namespace tnascsi::agent {
 // `*errnoOut` when given), DeadlineExceeded when the filesystem does not answer in time.
 StatusOr<struct statx> statWithDeadline(const std::string& path, std::chrono::milliseconds deadline,
                                         int* errnoOut = nullptr);
+
+// Runs `call` (a syscall wrapper returning -1 with errno on failure) in a helper thread. Returns
+// its result and errno; when it does not return within the deadline, returns -1 with ETIMEDOUT
+// and leaves the helper to finish on its own.
+int callWithDeadline(std::function<int()> call, std::chrono::milliseconds deadline, int* err);
 
 }  // namespace tnascsi::agent

@@ -143,6 +143,21 @@ TEST_F(LibmountTest, BindADeviceNodeOntoAFile) {
   ASSERT_TRUE(mounter_.unmount(f, false).ok());
 }
 
+TEST_F(LibmountTest, ForcedUnmountDetachesABusyMount) {
+  std::string a = dir_ + "/a";
+  ASSERT_TRUE(mounter_.mount("tmpfs", a, "tmpfs", "size=1m").ok());
+  int fd = ::open((a + "/busy").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+  ASSERT_GE(fd, 0);
+  ::chdir(a.c_str());
+  Status plain = mounter_.unmount(a, false);
+  EXPECT_EQ(plain.code(), StatusCode::kUnavailable) << plain;  // EBUSY
+  EXPECT_TRUE(mounter_.findByTarget(a)->has_value());
+  EXPECT_TRUE(mounter_.unmount(a, true).ok());
+  EXPECT_FALSE(mounter_.findByTarget(a)->has_value());
+  ::chdir("/");
+  ::close(fd);
+}
+
 TEST_F(LibmountTest, MountErrorsAreMapped) {
   Status st = mounter_.mount("/dev/does-not-exist", dir_ + "/a", "ext4", "");
   EXPECT_FALSE(st.ok());
