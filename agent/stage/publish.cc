@@ -88,6 +88,14 @@ Status NodeVolumes::publish(const PublishRequest& request) {
       return absl::AlreadyExistsError("target_path " + request.targetPath +
                                       " is already published with a different read-only mode");
     }
+    if (!record->block) {  // a filesystem bind shares the staging mount's device and source
+      TNAS_ASSIGN_OR_RETURN(auto staged, env_.mounter.findByTarget(record->stagingPath));
+      if (!staged || staged->source != current->source || staged->major != current->major ||
+          staged->minor != current->minor) {
+        return absl::AlreadyExistsError("target_path " + request.targetPath +
+                                        " already holds another mount (" + current->source + ")");
+      }
+    }
     return absl::OkStatus();  // already published
   }
 

@@ -36,6 +36,13 @@ TEST_F(StageTest, PublishHonoursReadOnlyAndRefusesAConflictingRepeat) {
   EXPECT_EQ(volumes_->publish(publishRequest("pvc-1", false)).code(), StatusCode::kAlreadyExists);
 }
 
+TEST_F(StageTest, PublishOntoAForeignMountIsAlreadyExists) {
+  ASSERT_TRUE(volumes_->stage(iscsiRequest()).ok());
+  std::filesystem::create_directories(target());
+  ASSERT_TRUE(host_.mounter.mount("tmpfs", target(), "tmpfs", "rw").ok());
+  EXPECT_EQ(volumes_->publish(publishRequest()).code(), StatusCode::kAlreadyExists);
+}
+
 TEST_F(StageTest, PublishOfAnUnstagedVolumeIsFailedPrecondition) {
   EXPECT_EQ(volumes_->publish(publishRequest()).code(), StatusCode::kFailedPrecondition);
   ASSERT_TRUE(volumes_->stage(iscsiRequest()).ok());
