@@ -4,6 +4,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "agent/service/node_id.h"
+#include "agent/service/node_runtime.h"
 #include "test/unit/agent/stage/stage_fixture.h"
 
 namespace tnascsi::agent {
@@ -230,6 +231,37 @@ TEST_F(NodeServiceTest, GetInfoWithoutIscsid) {
   csi::v1::NodeGetInfoResponse resp;
   ASSERT_TRUE(stub_->NodeGetInfo(&ctx, {}, &resp).ok());
   EXPECT_EQ(resp.node_id(), "worker-1,");
+}
+
+TEST_F(NodeServiceTest, RuntimeAssemblesAWorkingServiceAndHealsOnStart) {
+  NodeRuntimeConfig cfg;
+  cfg.kubeletDir = kubelet_;
+  cfg.stateDir = root_ + "/runtime-state";
+  cfg.healInterval = std::chrono::seconds(0);
+  cfg.lunWaitTimeout = std::chrono::milliseconds(50);
+  cfg.service.nodeName = "worker-2";
+  auto runtime = NodeRuntime::create(cfg, host_.initiator, host_.blocks, host_.filesystems,
+                                     host_.mounter, clock_);
+  ASSERT_TRUE(runtime.ok()) << runtime.status();
+  auto req = iscsiRequest();
+  ASSERT_TRUE((*runtime)->volumes().stage(req).ok());
+  host_.kernel.dropSession(host_.kernel.sessionFor(kIqn)->sid);
+  (*runtime)->startHealing();  // the start-up pass logs in again
+  EXPECT_TRUE(host_.kernel.sessionFor(kIqn).has_value());
+  grpc::ServerBuilder builder;
+  builder.RegisterService(&(*runtime)->service());
+  auto server = builder.BuildAndStart();
+  auto stub = csi::v1::Node::NewStub(server->InProcessChannel(grpc::ChannelArguments()));
+  grpc::ClientContext ctx;
+  csi::v1::NodeGetInfoResponse info;
+  ASSERT_TRUE(stub->NodeGetInfo(&ctx, {}, &info).ok());
+  EXPECT_EQ(parseNodeId(info.node_id())->nodeName, "worker-2");
+  server->Shutdown();
+  server->Wait();
+  cfg.kubeletDir = "relative";
+  EXPECT_FALSE(NodeRuntime::create(cfg, host_.initiator, host_.blocks, host_.filesystems,
+                                   host_.mounter, clock_)
+                   .ok());
 }
 
 TEST(NodeId, FormatAndParse) {
