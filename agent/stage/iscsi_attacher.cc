@@ -94,6 +94,11 @@ StatusOr<IscsiAttacher::Attached> IscsiAttacher::attach(const IscsiVolumeContext
     TNAS_ASSIGN_OR_RETURN(auto existing,
                           env_.initiator.findSession(context.iqn, *address, portal.port));
     if (existing) {
+      if (existing->state != "LOGGED_IN") {
+        last = absl::UnavailableError("iSCSI session to " + context.iqn + " at " + key + " is " +
+                                      existing->state + "; iscsid is reconnecting, retry later");
+        continue;
+      }
       a.session = *existing;
     } else {
       LoginRequest login;

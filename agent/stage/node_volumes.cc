@@ -105,7 +105,9 @@ Status NodeVolumes::stageIscsi(const StageRequest& request,
   if (!attached.ok()) {
     // Nothing was written to any device; undo a login made for a record that is not needed.
     if (recordIsNew && !record.portalAddress.empty()) {
-      Status undone = rollback(record, true, false);
+      Status undone = attacher_.releaseSessionIfUnused(
+          sessionKey(record.iqn, record.portalAddress, record.portalPort), record.volumeId);
+      if (undone.ok()) undone = env_.records.remove(record.volumeId);
       if (!undone.ok()) {
         TNAS_LOG(Warn) << "rollback after failed attach: " << undone;
       }

@@ -202,6 +202,19 @@ TEST_F(StageTest, UnreachableTargetIsUnavailableAndLeavesNoRecord) {
   EXPECT_FALSE(store_.load("pvc-1")->has_value());
 }
 
+TEST_F(StageTest, ARecoveringSessionIsUnavailable) {
+  ASSERT_TRUE(host_.initiator.login({kIqn, kAddr, 3260, -1, {}}).ok());
+  {
+    std::lock_guard<std::mutex> lock(host_.kernel.mu);
+    host_.kernel.sessions.begin()->second.state = "FAILED";
+  }
+  EXPECT_EQ(volumes_->stage(iscsiRequest()).code(), StatusCode::kUnavailable);
+  EXPECT_EQ(host_.kernel.count("mount"), 0);
+  EXPECT_EQ(host_.kernel.count("logout"), 0);     // not ours
+  EXPECT_EQ(host_.kernel.count("removeLun"), 0);  // nor its LUNs
+  EXPECT_FALSE(store_.load("pvc-1")->has_value());
+}
+
 TEST_F(StageTest, LunThatNeverAppearsIsDeadlineExceeded) {
   host_.kernel.failures["waitForLun"] = absl::DeadlineExceededError("udev timeout");
   EXPECT_EQ(volumes_->stage(iscsiRequest()).code(), StatusCode::kDeadlineExceeded);
