@@ -1,5 +1,5 @@
 // FakeKernel and its fakes (see fake_kernel.h).
-#include "test/fakes/agent/fake_kernel.h"
+#include "test/fakes/agent/kernel/fake_kernel.h"
 
 namespace tnascsi::agent::fakes {
 namespace {
