@@ -13,8 +13,8 @@
 
 #include "agent/stage/node_volumes.h"
 #include "agent/stage/self_healer.h"
-#include "test/fakes/agent/fake_kernel.h"
-#include "test/fakes/agent/manual_clock.h"
+#include "test/fakes/agent/kernel/fake_kernel.h"
+#include "test/fakes/agent/kernel/manual_clock.h"
 
 namespace tnascsi::agent::stage::testing {
 
