@@ -54,13 +54,20 @@ echo "127.0.0.1 localhost tnas-guest" >/etc/hosts
 hostname tnas-guest
 ip link set lo up || die "cannot bring lo up"
 
-# Scratch area for backing files: a tmpfs at /srv/tnas (sparse files only use the pages written;
-# the guest has 2 GiB of RAM), its mnt/ directory bind-mounted on /mnt for NFS dataset directories
-# (exports of tmpfs need an explicit fsid=, which the backing writes).
+# Scratch area for backing files: ext4 on a loop device over a sparse file in tmpfs (sparse: only
+# written blocks use the guest's 2 GiB of RAM), mounted at /srv/tnas; its mnt/ directory is bind-
+# mounted on /mnt for NFS dataset directories. ext4 rather than tmpfs: exports need a file system
+# with a UUID (NFSv4 pseudo-root), as a ZFS dataset has.
 mount -t tmpfs -o size=1m,mode=755 tmpfs /srv && mkdir -p /srv/tnas || die "tmpfs over /srv"
-mount -t tmpfs -o "size=${TNAS_GUEST_SCRATCH_SIZE:-6g},mode=755" tnas /srv/tnas || die "scratch tmpfs"
+mkdir -p /run/scratch && mount -t tmpfs -o "size=${TNAS_GUEST_SCRATCH_SIZE:-6g}" scratch /run/scratch ||
+  die "scratch tmpfs"
+truncate -s "${TNAS_GUEST_SCRATCH_SIZE:-6g}" /run/scratch/disk.img
+mkfs.ext4 -q -F -m 0 -J size=8 -E lazy_itable_init=1,lazy_journal_init=1,nodiscard \
+  /run/scratch/disk.img >&3 2>&1 || die "mkfs of the scratch disk"
+mount -o loop,noatime /run/scratch/disk.img /srv/tnas || die "cannot mount the scratch disk"
 mkdir -p /srv/tnas/mnt
 mount --bind /srv/tnas/mnt /mnt || die "bind /mnt"
+mkdir -p /run/lock/iscsi /run/lock/subsys
 t_fs=$(up)
 
 # udev

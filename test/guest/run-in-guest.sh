@@ -7,7 +7,7 @@
 # The script runs with bash inside a chroot of the host root, so host-built binaries (the build
 # tree is visible at the same path) run unchanged. Services already running when it starts:
 # systemd-udevd, iscsid (fresh initiator name in $TNAS_GUEST_INITIATOR), LIO configfs, rpcbind,
-# kernel nfsd (grace/lease 10 s) and mountd; /srv/tnas is a scratch tmpfs (6g cap), /mnt is writable.
+# kernel nfsd (grace/lease 10 s) and mountd; /srv/tnas is a scratch ext4 (6g, RAM-backed), /mnt is writable.
 # Environment passed to the script: every TNAS_* variable of the caller, plus TNAS_GUEST=1,
 # TNAS_RESULTS_DIR (a directory whose content is copied to $TNAS_GUEST_RESULTS on the host when
 # that is set) and TNAS_GUEST_IO.
@@ -46,8 +46,8 @@ cleanup() { rm -rf "$io" "$console"; }
 trap cleanup EXIT
 chmod 755 "$io"
 
-# The guest's /tmp is its own tmpfs: a script under the host's /tmp travels in the I/O share.
-if [[ "$script" == /tmp/* ]]; then
+# The guest has its own /tmp, /var/tmp and /root: a script from there travels in the I/O share.
+if [[ "$script" == /tmp/* || "$script" == /var/tmp/* || "$script" == /root/* ]]; then
   cp "$script" "$io/job-script.sh" && script="$io/job-script.sh"
 fi
 { printf 'exec bash %q' "$script"; printf ' %q' "$@"; echo; } >"$io/job.sh"

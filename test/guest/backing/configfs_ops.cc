@@ -20,8 +20,11 @@ namespace {
 
 using Kind = ConfigfsOp::Kind;
 
-Status writeAttr(const std::string& path, const std::string& value) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+// Writes one attribute. configfs attributes exist already (opened without O_CREAT); a stand-in
+// tree creates its files.
+Status writeAttr(const std::string& path, const std::string& value, bool create) {
+  int flags = O_WRONLY | O_CLOEXEC | (create ? O_CREAT | O_TRUNC : 0);
+  int fd = ::open(path.c_str(), flags, 0644);
   if (fd < 0) return common::errnoStatus("open " + path, errno);
   common::Cleanup closer([fd] { ::close(fd); });
   // configfs ignores zero-length writes; a lone newline stores an empty value.
@@ -83,8 +86,12 @@ std::string baseName(const std::string& p) {
 }
 
 ChapCredentials readChap(const std::string& dir) {
-  return {attr(dir + "/auth/userid"), attr(dir + "/auth/password"), attr(dir + "/auth/userid_mut"),
-          attr(dir + "/auth/password_mut")};
+  // A cleared credential reads back as "NULL" (what the plan writes to clear it).
+  auto cred = [&](const char* name) {
+    std::string v = attr(dir + "/auth/" + name);
+    return v == "NULL" ? std::string() : v;
+  };
+  return {cred("userid"), cred("password"), cred("userid_mutual"), cred("password_mutual")};
 }
 
 // Number from "lun_<n>", -1 otherwise.
@@ -202,7 +209,7 @@ Status applyOps(const std::string& root, const std::vector<ConfigfsOp>& ops, Tre
         if (rc != 0 && errno == ENOENT) rc = 0;
         break;
       case Kind::kWrite: {
-        Status s = writeAttr(path, op.value);
+        Status s = writeAttr(path, op.value, kind == TreeKind::kStandIn);
         if (!s.ok()) return common::annotate(s, describe(op));
         break;
       }

@@ -100,7 +100,7 @@ Status onIscsiConfig(const Object& event, const std::string& root, const Backing
   std::vector<ConfigfsOp> ops = planLio(current, desired);
   for (const auto& op : ops) TNAS_LOG(Debug) << describe(op);
   TNAS_LOG(Info).kv("ops", static_cast<int64_t>(ops.size())) << "reconciled LIO";
-  return applyOps(opt.configfsRoot, ops);
+  return applyOps(opt.configfsRoot, ops, opt.configfsKind);
 }
 
 // Grows (or shrinks) the zvol file, then every live backstore on it (fd_dev_size), so the
@@ -120,7 +120,7 @@ Status onZvolResize(const Object& event, const std::string& root, const BackingO
     ops.push_back({ConfigfsOp::Kind::kWrite, backstorePath(bsName) + "/control",
                    "fd_dev_size=" + std::to_string(size), false});
   }
-  return applyOps(opt.configfsRoot, ops);
+  return applyOps(opt.configfsRoot, ops, opt.configfsKind);
 }
 
 Status onNfsConfig(const Object& event, const BackingOptions& opt) {
@@ -212,10 +212,9 @@ StatusOr<std::string> renderExports(const Object& config) {
     if (s->has("paths") && !s->isNull("paths")) {
       for (const auto& p : *s->getArray("paths")) paths.push_back(p.convert<std::string>());
     }
-    int id = s->optValue("id", 0);
-    // Options: tmpfs-backed directories need an explicit fsid; insecure lets unprivileged ports in.
-    std::string opts = std::string(s->optValue("ro", false) ? "ro" : "rw") +
-                       ",sync,no_subtree_check,insecure,fsid=" + std::to_string(1000 + id);
+    // insecure: clients on unprivileged ports are admitted (as TrueNAS does by default).
+    std::string opts =
+        std::string(s->optValue("ro", false) ? "ro" : "rw") + ",sync,no_subtree_check,insecure";
     std::string mapall = s->has("mapall_user") && !s->isNull("mapall_user")
                              ? s->getValue<std::string>("mapall_user")
                              : "";

@@ -12,11 +12,13 @@
 #include <vector>
 
 #include "common/base/status.h"
+#include "test/guest/backing/configfs_ops.h"
 
 namespace tnascsi::sim {
 
 struct BackingOptions {
   std::string configfsRoot = "/sys/kernel/config/target";  // LIO root
+  TreeKind configfsKind = TreeKind::kConfigfs;             // kStandIn in tests
   std::string exportsFile = "/etc/exports";
   std::vector<std::string> exportfsCommand = {"exportfs", "-ra"};  // empty: do not run
   std::string mountRoot = "/mnt";  // dataset directories must live below it

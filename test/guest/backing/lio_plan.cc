@@ -132,12 +132,13 @@ class Planner {
   void writeChap(const std::string& dir, const ChapCredentials& want, const ChapCredentials& have,
                  bool fresh) {
     auto put = [&](const char* attr, const std::string& w, const std::string& h, bool secret) {
-      if (fresh ? !w.empty() : w != h) write(dir + "/auth/" + attr, w, secret);
+      // LIO clears a credential (and its "set" flag) only when written "NULL".
+      if (fresh ? !w.empty() : w != h) write(dir + "/auth/" + attr, w.empty() ? "NULL" : w, secret);
     };
     put("userid", want.userid, have.userid, false);
     put("password", want.password, have.password, true);
-    put("userid_mut", want.useridMut, have.useridMut, false);
-    put("password_mut", want.passwordMut, have.passwordMut, true);
+    put("userid_mutual", want.useridMut, have.useridMut, false);
+    put("password_mutual", want.passwordMut, have.passwordMut, true);
   }
 
   void createLun(const std::string& iqn, int lun, const std::string& backstore) {

@@ -25,6 +25,7 @@ class EventsTest : public ::testing::Test {
     fs::create_directories(dir_.path() + "/configfs");
     fs::create_directories(dir_.path() + "/mnt");
     opt_.configfsRoot = dir_.path() + "/configfs";
+    opt_.configfsKind = TreeKind::kStandIn;
     opt_.exportsFile = dir_.path() + "/exports";
     opt_.exportfsCommand.clear();
     opt_.mountRoot = dir_.path() + "/mnt";
@@ -50,7 +51,7 @@ TEST_F(EventsTest, ZvolLifecycleAndResizeReachesTheBackstore) {
   // A live backstore on that file (stand-in tree).
   LioState want;
   want.backstores["pvc-1"] = {file, 1048576, "s1", ""};
-  ASSERT_TRUE(applyOps(opt_.configfsRoot, planLio(LioState{}, want)).ok());
+  ASSERT_TRUE(applyOps(opt_.configfsRoot, planLio(LioState{}, want), TreeKind::kStandIn).ok());
   ASSERT_TRUE(send(R"({"event":"zvol.resize","name":"tank/k8s/pvc-1","volsize":2097152})").ok());
   EXPECT_EQ(fs::file_size(file), 2097152u);
   EXPECT_EQ(read(opt_.configfsRoot + "/" + backstorePath("pvc-1") + "/control"),
@@ -127,7 +128,7 @@ TEST_F(EventsTest, NfsConfigWritesExports) {
       {"id":3,"path":"/mnt/tank/c","hosts":[],"networks":[],"enabled":false}]}})")
                   .ok());
   std::string text = read(opt_.exportsFile);
-  EXPECT_NE(text.find("/mnt/tank/a *(rw,sync,no_subtree_check,insecure,fsid=1001,no_root_squash)"),
+  EXPECT_NE(text.find("/mnt/tank/a *(rw,sync,no_subtree_check,insecure,no_root_squash)"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("/mnt/tank/b 127.0.0.1(ro,"), std::string::npos) << text;

@@ -169,9 +169,17 @@ TEST_F(LioPlanTest, ChapChangesOnlyWriteTheChangedAttributesAndAreNeverDescribed
   ops = reconcile(want);
   ASSERT_EQ(ops.size(), 2u);
   EXPECT_EQ(ops[0].path,
-            std::string("iscsi/") + kIqn + "/tpgt_1/acls/" + kIni1 + "/auth/userid_mut");
+            std::string("iscsi/") + kIqn + "/tpgt_1/acls/" + kIni1 + "/auth/userid_mutual");
   EXPECT_TRUE(ops[1].secret);
   EXPECT_EQ(describe(ops[1]).find("secret-two"), std::string::npos);
+  EXPECT_TRUE(planLio(*readLioState(dir_.path()), want).empty());
+
+  // Back to one-way: the mutual credentials are cleared with LIO's "NULL".
+  want.targets[kIqn].acls[kIni1].chap = {"user", "secret-one-1234", "", ""};
+  ops = reconcile(want);
+  ASSERT_EQ(ops.size(), 2u);
+  EXPECT_EQ(ops[0].value, "NULL");
+  EXPECT_EQ(ops[1].value, "NULL");
   EXPECT_TRUE(planLio(*readLioState(dir_.path()), want).empty());
 }
 
