@@ -1,13 +1,63 @@
 // truenas-csi-node: the host-native CSI Identity + Node agent. Wiring only: flags and config ->
-// kernel seams -> services -> serve until SIGTERM/SIGINT.
-#include "agent/identity/iscsid_readiness.h"
+// the real kernel seams (iscsid IPC, sysfs/udev, blkid/mkfs, libmount) -> NodeRuntime -> Identity,
+// Node and kubelet-registration servers -> serve until SIGTERM/SIGINT.
+#include <unistd.h>
+
+#include <map>
+
+#include "agent/block/blkid_filesystems.h"
+#include "agent/block/disk_waiter.h"
+#include "agent/block/sysfs_block_devices.h"
+#include "agent/identity/initiator_readiness.h"
+#include "agent/iscsi/iscsid_initiator.h"
+#include "agent/iscsi/session_source.h"
+#include "agent/mount/libmount_mounter.h"
+#include "agent/registration/kubelet_registration.h"
+#include "agent/service/node_runtime.h"
+#include "common/base/clock.h"
 #include "common/cli/app.h"
 #include "common/csi/identity_service.h"
 #include "common/log/log.h"
 #include "common/rpc/signals.h"
+#include "common/rpc/unix_server.h"
 #include "common/version.h"
 
 using namespace tnascsi;  // NOLINT(google-build-using-namespace): main only
+
+namespace {
+
+struct NodeOptions {
+  std::string kubeletDir = "/var/lib/kubelet";
+  std::string stateDir = "/var/lib/truenas-csi";
+  std::string nodeName;
+  std::vector<std::string> topology;
+  bool registerWithKubelet = true;
+  bool iscsi = true;
+  int64_t maxVolumesPerNode = 0;
+  int64_t healIntervalSec = 60;
+  int64_t replacementTimeoutSec = 120;
+  int64_t lunWaitSec = 30;
+};
+
+StatusOr<std::map<std::string, std::string>> parseTopology(const std::vector<std::string>& kvs) {
+  std::map<std::string, std::string> out;
+  for (const auto& kv : kvs) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return absl::InvalidArgumentError("--topology '" + kv + "' must be key=value");
+    }
+    out[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  return out;
+}
+
+std::string hostName() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "";
+  return buf;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   common::blockShutdownSignals();
@@ -19,6 +69,26 @@ int main(int argc, char** argv) {
   options.endpoint =
       std::string("unix:///var/lib/kubelet/plugins/") + common::kDefaultDriverName + "/csi.sock";
   common::addCommonFlags(flags, &options);
+  NodeOptions node;
+  flags.addString("kubelet-dir", &node.kubeletDir,
+                  "kubelet's root directory; staging and target paths must lie under it");
+  flags.addString("state-dir", &node.stateDir, "directory for attach records");
+  flags.addString("node-name", &node.nodeName,
+                  "Kubernetes node name reported in the node id (default: the host name)");
+  flags.addStringList("topology", &node.topology,
+                      "topology segment key=value reported by NodeGetInfo");
+  flags.addBool("register-with-kubelet", &node.registerWithKubelet,
+                "serve kubelet plugin registration (turn off when node-driver-registrar runs)");
+  flags.addBool("iscsi", &node.iscsi,
+                "this node attaches iSCSI volumes (false: NFS only, iscsid not required)");
+  flags.addInt("max-volumes-per-node", &node.maxVolumesPerNode,
+               "reported by NodeGetInfo (0: no limit)");
+  flags.addInt("heal-interval", &node.healIntervalSec,
+               "seconds between self-healing passes (0: off)");
+  flags.addInt("iscsi-replacement-timeout", &node.replacementTimeoutSec,
+               "seconds I/O waits for a lost iSCSI session to come back before failing");
+  flags.addInt("lun-wait-timeout", &node.lunWaitSec,
+               "seconds to wait for a LUN's disk to appear after login");
 
   auto outcome = common::parseCommandLine(flags, options, argc, argv, {}, nullptr);
   if (!outcome.ok()) {
@@ -26,20 +96,85 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (*outcome == common::Flags::Outcome::kExit) return 0;
-  TNAS_LOG(Info)
-          .kv("version", common::kVersion)
-          .kv("commit", common::kGitCommit)
-          .kv("driver", options.driverName)
-      << "truenas-csi-node starting";
+  auto topology = parseTopology(node.topology);
+  if (!topology.ok()) {
+    TNAS_LOG(Error).kv("error", std::string(topology.status().message())) << "bad command line";
+    return 2;
+  }
+  if (node.nodeName.empty()) node.nodeName = hostName();
+  TNAS_LOG(Info).kv("version", common::kVersion).kv("commit", common::kGitCommit)
+      .kv("driver", options.driverName).kv("node", node.nodeName) << "truenas-csi-node starting";
 
-  agent::IscsidReadiness readiness;
+  // The kernel seams.
+  agent::IscsidInitiatorOptions initiatorOptions;
+  initiatorOptions.record.replacementTimeoutSec = static_cast<int>(node.replacementTimeoutSec);
+  agent::IscsidInitiator initiator(initiatorOptions,
+                                   std::make_unique<agent::OpeniscsiusrSessionSource>());
+  agent::SysfsBlockDevices blocks("/sys", std::make_unique<agent::UdevDiskWaiter>());
+  agent::BlkidFilesystems filesystems;
+  agent::LibmountMounter mounter;
+
+  agent::InitiatorReadiness readiness(initiator, node.iscsi);
   if (Status s = readiness.ready(); !s.ok()) {
     TNAS_LOG(Warn).kv("reason", std::string(s.message())) << "iSCSI not available yet";
   }
+
+  agent::NodeRuntimeConfig runtimeConfig;
+  runtimeConfig.kubeletDir = node.kubeletDir;
+  runtimeConfig.stateDir = node.stateDir;
+  runtimeConfig.healInterval = std::chrono::seconds(node.healIntervalSec);
+  runtimeConfig.lunWaitTimeout = std::chrono::seconds(node.lunWaitSec);
+  runtimeConfig.service.nodeName = node.nodeName;
+  runtimeConfig.service.maxVolumesPerNode = node.maxVolumesPerNode;
+  runtimeConfig.service.topology = *topology;
+  runtimeConfig.service.requireIscsi = node.iscsi;
+  auto runtime = agent::NodeRuntime::create(runtimeConfig, initiator, blocks, filesystems, mounter,
+                                            common::systemClock());
+  if (!runtime.ok()) {
+    TNAS_LOG(Error).kv("error", std::string(runtime.status().message())) << "cannot start";
+    return 1;
+  }
+
   common::IdentityConfig identity;
   identity.driverName = options.driverName;
   identity.version = common::kVersion;
   identity.manifest = {{"commit", common::kGitCommit}, {"component", "node"}};
+  identity.capabilities = {
+      common::expansionCapability(csi::v1::PluginCapability::VolumeExpansion::ONLINE)};
+  if (!topology->empty()) {
+    identity.capabilities.push_back(common::serviceCapability(
+        csi::v1::PluginCapability::Service::VOLUME_ACCESSIBILITY_CONSTRAINTS));
+  }
   common::IdentityService identityService(identity, readiness);
-  return common::serveUntilSignal(options, {&identityService});
+
+  common::ServerOptions serverOptions;
+  serverOptions.endpoint = options.endpoint;
+  serverOptions.maxThreads = static_cast<int>(options.maxThreads);
+  auto server = common::UnixGrpcServer::start(serverOptions,
+                                              {&identityService, &(*runtime)->service()});
+  if (!server.ok()) {
+    TNAS_LOG(Error).kv("error", std::string(server.status().message())) << "cannot serve";
+    return 1;
+  }
+  (*runtime)->startHealing();
+
+  std::unique_ptr<agent::KubeletRegistration> registration;
+  if (node.registerWithKubelet) {
+    agent::RegistrationOptions reg;
+    reg.registrationDir = node.kubeletDir + "/plugins_registry";
+    reg.driverName = options.driverName;
+    reg.csiSocketPath = (*server)->socketPath();
+    registration = std::make_unique<agent::KubeletRegistration>(reg);
+    if (Status s = registration->start(); !s.ok()) {
+      TNAS_LOG(Error).kv("error", std::string(s.message())) << "kubelet registration failed";
+      return 1;
+    }
+  }
+
+  int sig = common::waitForShutdownSignal();
+  TNAS_LOG(Info).kv("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT") << "shutting down";
+  if (registration) registration->stop();  // deregister first: kubelet stops sending calls
+  (*runtime)->stopHealing();
+  (*server)->shutdown();
+  return 0;
 }

@@ -26,7 +26,7 @@ done
 work=/run/tnas-e2e
 mkdir -p "$work" /var/lib/kubelet /var/lib/truenas-csi
 key="$work/api-key"
-printf '1-%s\n' "$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 64)" >"$key"
+printf '1-%s\n' "$(tr -dc 'A-Za-z0-9' </dev/urandom | head -c 64)" >"$key"
 chmod 600 "$key"
 
 pids=()
