@@ -141,8 +141,12 @@ int main(int argc, char** argv) {
   if (apiKeyFile.empty()) return usage("--api-key-file is required");
   auto key = tnascsi::common::readSecretFile(apiKeyFile);
   if (!key.ok()) return usage(std::string(key.status().message()));
-  if (!std::regex_match(*key, std::regex("^[0-9]+-[A-Za-z0-9]{64}$"))) {
-    return usage("the API key in " + apiKeyFile + " is not in TrueNAS format <id>-<64 alnum>");
+  // TrueNAS keys are "<id>-<64 alnum>"; clients accept any length (^\d+-[a-zA-Z0-9]+$).
+  if (!std::regex_match(*key, std::regex("^[0-9]+-[A-Za-z0-9]+$"))) {
+    return usage("the API key in " + apiKeyFile + " is not in TrueNAS format <id>-<alnum>");
+  }
+  if (key->size() - key->find('-') - 1 != 64) {
+    TNAS_LOG(Warn) << "the API key is not <id>-<64 alnum> as TrueNAS generates it";
   }
   o.apiKey = *key;
   if (o.tlsCert.empty() != o.tlsKey.empty()) return usage("--tls-cert and --tls-key go together");

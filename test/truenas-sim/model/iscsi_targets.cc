@@ -229,7 +229,9 @@ StatusOr<Json> Model::extentCreateOrUpdate(const Json& params, bool update) {
   c.str("disk", false, true);
   c.str("serial", false, true);
   c.str("path", false, true);
-  c.integer("filesize");
+  if (c.has("filesize") && !data.value("filesize").isString()) {
+    c.integer("filesize");  // 25.04's model types it `str | int`; both are accepted
+  }
   if (auto bs = c.integer("blocksize")) {
     if (*bs != 512 && *bs != 1024 && *bs != 2048 && *bs != 4096) {
       c.error("blocksize", c.strict() ? "Input should be 512, 1024, 2048 or 4096"

@@ -1,5 +1,7 @@
 // Conformance: NFS shares (reference §5) and snapshots (§3.8) on every personality.
 #include <cerrno>
+#include <chrono>
+#include <thread>
 
 #include "test/truenas-sim/tests/conformance.h"
 
@@ -206,6 +208,50 @@ TEST_P(SnapshotTest, CloneIsQueryableAndMountedForFilesystems) {
   Reply r = client_->call(snapNs() + ".clone",
                           arr({obj({{"snapshot", "tank/d@s"}, {"dataset_dst", "tank/e"}})}));
   expectCallError(r, EFAULT, "already exists");
+}
+
+TEST_P(SnapshotTest, DestroySnapshotsIsAJob) {
+  createFs("tank/d");
+  createFs("tank/d/c");
+  for (const char* n : {"a", "b"}) {
+    ok(snapNs() + ".create", arr({obj({{"dataset", "tank/d"}, {"name", n}, {"recursive", true}})}));
+  }
+  EXPECT_EQ(ok(snapNs() + ".query", arr({})).size(), 4u);
+  if (client_->legacy()) {
+    client_->sendText(R"({"msg":"sub","id":"jobs-1","name":"core.get_jobs"})");
+  } else {
+    ASSERT_TRUE(client_->call("core.subscribe", arr({"core.get_jobs"})).ok);
+  }
+  Json id =
+      ok("pool.dataset.destroy_snapshots",
+         arr({"tank/d", obj({{"all", false}, {"snapshots", arr({"a"})}, {"recursive", true}})}));
+  ASSERT_TRUE(id.isInt()) << "a job method returns the job id: " << id.dump();
+  bool done = false;
+  for (int i = 0; i < 10 && !done; ++i) {
+    auto n = client_->nextNotification(3000);
+    ASSERT_TRUE(n.has_value());
+    const Json& ev = client_->legacy() ? *n : n->value("params");
+    if (ev.value("collection").asString() != "core.get_jobs") continue;
+    done = ev.value("id") == id && ev.value("fields").value("state").asString() == "SUCCESS";
+  }
+  EXPECT_TRUE(done);
+  Json left = ok(snapNs() + ".query", arr({arr({}), obj({{"order_by", arr({"name"})}})}));
+  ASSERT_EQ(left.size(), 2u);
+  EXPECT_EQ(left.at(0).value("name").asString(), "tank/d/c@b");
+  EXPECT_EQ(left.at(1).value("name").asString(), "tank/d@b");
+  // `all` defaults to true on 24.10 (and CORE), false on 25.04+.
+  Json id2 = ok("pool.dataset.destroy_snapshots", arr({"tank/d", obj({{"recursive", true}})}));
+  ASSERT_TRUE(id2.isInt());
+  size_t remaining = 99;  // stays 99 if the job never finishes
+  for (int i = 0; i < 50; ++i) {
+    Json jobs = ok("core.get_jobs", arr({arr({arr({"id", "=", id2})})}));
+    if (jobs.at(0).value("state").asString() == "SUCCESS") {
+      remaining = ok(snapNs() + ".query", arr({})).size();
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(remaining, scale25() ? 2u : 0u);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllVersions, NfsTest, ::testing::ValuesIn(allPersonalities()),
