@@ -232,6 +232,26 @@ TEST_F(TransportTest, JsonRpcKeepaliveUsesCorePing) {
   EXPECT_GE(server.pings(), 2);
 }
 
+TEST_F(TransportTest, UnansweredKeepaliveDropsAndReconnects) {
+  for (bool jsonRpc : {true, false}) {
+    FakeServerConfig cfg;
+    cfg.jsonRpc = jsonRpc;
+    cfg.ignorePings = true;
+    FakeTrueNasServer server(cfg);
+    ConnectionOptions o = options(server);
+    o.pingInterval = std::chrono::milliseconds(100);
+    o.pingTimeout = std::chrono::milliseconds(150);
+    WsConnection conn(o, common::systemClock());
+    ASSERT_TRUE(conn.call("test.echo", args(1), in(5000)).ok());
+    const auto until = Clock::now() + std::chrono::seconds(5);
+    while (server.connections() < 2 && Clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_GE(server.connections(), 2) << "jsonRpc=" << jsonRpc;  // dead peer noticed, reconnected
+    EXPECT_TRUE(conn.call("test.echo", args(2), in(5000)).ok()) << "jsonRpc=" << jsonRpc;
+  }
+}
+
 TEST_F(TransportTest, LoginExWithUsernameAndExpiredKey) {
   FakeTrueNasServer server(FakeServerConfig{});
   ConnectionOptions o = options(server);
