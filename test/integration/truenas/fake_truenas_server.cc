@@ -143,6 +143,7 @@ class Session {
       }
       if (msg == "ping") {
         ++shared_->pings;
+        if (shared_->config.ignorePings) return;
         json::ObjectPtr m = new Poco::JSON::Object();
         m->set("msg", "pong");
         m->set("id", json::get(req, "id"));
@@ -156,7 +157,7 @@ class Session {
     }
     json::ObjectPtr response = call(req, running);
     --running_;  // the slot is free before the reply leaves, as the client may reuse it at once
-    send(response);
+    if (response) send(response);
   }
 
   json::ObjectPtr call(const json::ObjectPtr& req, int running) {
@@ -189,6 +190,7 @@ class Session {
     }
     if (method == "core.ping") {
       ++shared_->pings;
+      if (cfg.ignorePings) return nullptr;
       return makeReply(id, std::string("pong"));
     }
     if (!authenticated_) return makeError(id, -32001, 207, "Not authenticated");

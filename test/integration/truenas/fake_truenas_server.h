@@ -28,6 +28,8 @@ struct FakeServerConfig {
   std::string certFile;
   std::string keyFile;
   int hardLimit = 20;
+  // Leave core.ping / legacy ping unanswered (a hung middleware).
+  bool ignorePings = false;
 };
 
 class FakeTrueNasServer {

@@ -10,11 +10,13 @@
 #include <filesystem>
 #include <future>
 #include <iostream>
+#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "common/base/clock.h"
 #include "common/base/files.h"
+#include "common/log/log.h"
 #include "controller/truenas/truenas_client.h"
 #include "controller/truenas/ws_connection.h"
 #include "test/integration/truenas/fake_truenas_server.h"
@@ -230,6 +232,26 @@ TEST_F(TransportTest, JsonRpcKeepaliveUsesCorePing) {
   EXPECT_GE(server.pings(), 2);
 }
 
+TEST_F(TransportTest, UnansweredKeepaliveDropsAndReconnects) {
+  for (bool jsonRpc : {true, false}) {
+    FakeServerConfig cfg;
+    cfg.jsonRpc = jsonRpc;
+    cfg.ignorePings = true;
+    FakeTrueNasServer server(cfg);
+    ConnectionOptions o = options(server);
+    o.pingInterval = std::chrono::milliseconds(100);
+    o.pingTimeout = std::chrono::milliseconds(150);
+    WsConnection conn(o, common::systemClock());
+    ASSERT_TRUE(conn.call("test.echo", args(1), in(5000)).ok());
+    const auto until = Clock::now() + std::chrono::seconds(5);
+    while (server.connections() < 2 && Clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_GE(server.connections(), 2) << "jsonRpc=" << jsonRpc;  // dead peer noticed, reconnected
+    EXPECT_TRUE(conn.call("test.echo", args(2), in(5000)).ok()) << "jsonRpc=" << jsonRpc;
+  }
+}
+
 TEST_F(TransportTest, LoginExWithUsernameAndExpiredKey) {
   FakeTrueNasServer server(FakeServerConfig{});
   ConnectionOptions o = options(server);
@@ -276,6 +298,46 @@ TEST_F(TransportTest, UnreachableServerIsUnavailable) {
   WsConnection conn(o, common::systemClock());
   StatusOr<json::Var> r = conn.call("core.ping", json::makeArray(), in(3000));
   EXPECT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status();
+}
+
+TEST_F(TransportTest, ApiKeyNeverReachesLogsOrErrors) {
+  std::mutex mu;
+  std::vector<std::string> lines;
+  common::setLogLevel(common::LogLevel::kDebug);
+  common::setLogSinkForTest([&](const std::string& line) {
+    std::lock_guard<std::mutex> lock(mu);
+    lines.push_back(line);
+  });
+  const std::string good = FakeServerConfig().apiKey;
+  const std::string bad = "7-secretsecretsecretsecretsecretsecretsecretsecretsecretsecretsecr";
+  std::vector<Status> statuses;
+  {
+    FakeTrueNasServer server(FakeServerConfig{});
+    {
+      WsConnection conn(options(server), common::systemClock());
+      statuses.push_back(conn.call("test.echo", args(1), in(5000)).status());
+      server.dropConnections();
+      statuses.push_back(conn.call("test.sleep", args(10), in(5000)).status());
+    }
+    writeKey(bad);
+    ConnectionOptions o = options(server);
+    o.username = "csi";
+    WsConnection conn(o, common::systemClock());
+    statuses.push_back(conn.call("test.echo", args(1), in(5000)).status());
+  }
+  common::setLogSinkForTest(nullptr);
+  common::setLogLevel(common::LogLevel::kInfo);
+  EXPECT_FALSE(lines.empty());
+  for (const auto& line : lines) {
+    EXPECT_EQ(line.find(good.substr(2)), std::string::npos) << line;
+    EXPECT_EQ(line.find(bad.substr(2)), std::string::npos) << line;
+  }
+  ASSERT_EQ(statuses.size(), 3u);
+  EXPECT_EQ(statuses[2].code(), StatusCode::kPermissionDenied);
+  for (const auto& st : statuses) {
+    EXPECT_EQ(st.message().find(good.substr(2)), std::string::npos) << st;
+    EXPECT_EQ(st.message().find(bad.substr(2)), std::string::npos) << st;
+  }
 }
 
 // ---- TLS --------------------------------------------------------------------------------------
