@@ -162,6 +162,9 @@ StatusOr<IscsiSession> IscsidInitiator::login(const LoginRequest& request) {
           .kv("chap", request.chap.enabled())
           .kv("mutual_chap", request.chap.mutual())
       << "logging in";
+  // Re-probe before every login: a record sent in the wrong layout would be misread if iscsid was
+  // replaced by an older version (a smaller request is still answered). Logins are rare.
+  forgetLayout();
   auto reply = send([&](IscsidLayout l) { return buildLoginRequest(l, request, options_.record); },
                     loginDeadline());
   if (!reply.ok()) {

@@ -1,6 +1,7 @@
 // IscsidInitiator: the real IscsiInitiator. Speaks iscsid's management IPC directly (no iscsiadm):
 // probes the request layout at first use (§1.10) and caches it with the initiator name; re-probes
-// after iscsid disappears (ECONNREFUSED) or silently drops a request (EOF: iscsid was upgraded).
+// after iscsid disappears (ECONNREFUSED) or silently drops a request (EOF: iscsid was upgraded),
+// and before every login (a downgraded iscsid would misread a larger record rather than drop it).
 // Sessions come from a SessionSource (libopeniscsiusr + sysfs in production).
 //
 // Thread-safe: the cached layout is guarded by a mutex; requests themselves run unlocked (iscsid

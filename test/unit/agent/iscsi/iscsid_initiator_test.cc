@@ -178,6 +178,20 @@ TEST_F(InitiatorTest, LoginSendsTheRecordAndFindsTheSession) {
   EXPECT_EQ(d->authmethod, 0);
 }
 
+TEST_F(InitiatorTest, LoginReprobesSoADowngradedIscsidGetsItsLayout) {
+  startFake(16128);
+  createSessionOnLogin(3, 7);
+  auto initiator = make();
+  ASSERT_EQ(*initiator->layout(), IscsidLayout::k2_1_12);
+  fake_->setRequestSize(16104);  // iscsid replaced by 2.1.8: a 16128-byte request would be misread
+  ASSERT_TRUE(initiator->login(request()).ok());
+  EXPECT_EQ(fake_->requests().back().size(), 16104u);
+  auto d = decodeRequest(IscsidLayout::k2_1_1, fake_->requests().back());
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->address, "10.0.0.5");
+  EXPECT_EQ(d->discType, 4);
+}
+
 TEST_F(InitiatorTest, LoginTreatsSessionExistsAsSuccess) {
   startFake(16104);
   createSessionOnLogin(4, 2);
