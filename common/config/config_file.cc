@@ -8,6 +8,7 @@
 
 #include "common/base/files.h"
 #include "common/config/yaml.h"
+#include "common/config/yaml_internal.h"
 
 namespace tnascsi::common {
 namespace {
@@ -15,6 +16,7 @@ namespace {
 constexpr size_t kMaxConfigBytes = 4 << 20;
 
 StatusOr<Poco::Dynamic::Var> parseJson(std::string_view text) {
+  TNAS_RETURN_IF_ERROR(yaml_internal::checkJsonSyntax(text));
   try {
     Poco::JSON::Parser parser(new Poco::JSON::ParseHandler(/*preserveObjectOrder=*/true));
     return parser.parse(std::string(text));
@@ -28,8 +30,8 @@ StatusOr<Poco::Dynamic::Var> parseJson(std::string_view text) {
 }  // namespace
 
 StatusOr<Poco::JSON::Object::Ptr> parseConfigText(std::string_view text) {
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
   size_t first = 0;
-  if (text.substr(0, 3) == "\xEF\xBB\xBF") first = 3;
   while (first < text.size() && (text[first] == ' ' || text[first] == '\t' || text[first] == '\n' ||
                                  text[first] == '\r')) {
     ++first;
@@ -37,7 +39,7 @@ StatusOr<Poco::JSON::Object::Ptr> parseConfigText(std::string_view text) {
   const bool json = first < text.size() && text[first] == '{';
   Poco::Dynamic::Var root;
   if (json) {
-    TNAS_ASSIGN_OR_RETURN(root, parseJson(text.substr(first)));
+    TNAS_ASSIGN_OR_RETURN(root, parseJson(text));  // whole text: line numbers stay right
   } else {
     TNAS_ASSIGN_OR_RETURN(root, parseYaml(text));
   }

@@ -26,7 +26,8 @@
 namespace tnascsi::common {
 
 // Reads and parses `path`: JSON if the first non-space character is '{', YAML otherwise. The top
-// level must be a mapping. Errors are prefixed with the path ("/etc/x.yaml: line 3: ...").
+// level must be a mapping. JSON is strict (RFC 8259) and, like YAML, may not repeat a key. Errors
+// are prefixed with the path and carry the line ("/etc/x.yaml: line 3: ...").
 StatusOr<Poco::JSON::Object::Ptr> loadConfigFile(const std::string& path);
 
 // Same as loadConfigFile for text already in memory; errors start with "line N: ".

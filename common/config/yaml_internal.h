@@ -1,6 +1,7 @@
-// Internal helpers of the YAML parser (yaml.cc): scalar resolution, quoted-scalar unescaping and
-// block-scalar assembly. Not part of the public interface; include common/config/yaml.h instead.
-// All functions are pure and thread-safe.
+// Internal helpers of the config parsers: YAML scalar resolution, quoted-scalar unescaping and
+// block-scalar assembly (yaml_scalar.cc), and a strict JSON syntax check (json_check.cc). Not part
+// of the public interface; include common/config/yaml.h instead. All functions are pure and
+// thread-safe.
 #pragma once
 
 #include <Poco/Dynamic/Var.h>
@@ -31,5 +32,9 @@ StatusOr<std::string> parseQuoted(std::string_view text, size_t& pos, int line);
 // Assembles a block scalar from its content lines (indentation already removed; empty lines are
 // ""). style is '|' (literal) or '>' (folded); chomp is '-' (strip), '+' (keep) or 0 (clip).
 std::string assembleBlockScalar(const std::vector<std::string>& lines, char style, char chomp);
+
+// Checks strict JSON (RFC 8259) syntax and rejects duplicate keys, so JSON errors carry
+// "line N: invalid JSON: ..." like YAML ones. OK means Poco's parser will accept the text.
+Status checkJsonSyntax(std::string_view text);
 
 }  // namespace tnascsi::common::yaml_internal

@@ -6,8 +6,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <thread>
 
 #include "common/log/log.h"
+#include "common/rpc/rpc_handler.h"
 
 namespace tnascsi::common {
 
@@ -48,9 +50,26 @@ Status removeStaleSocket(const std::string& path) {
   return absl::OkStatus();
 }
 
+Status ensureParentDirectory(const std::string& path) {
+  // Creates each missing ancestor (mode 0750): on a fresh host kubelet's plugin directory for this
+  // driver does not exist yet.
+  for (size_t pos = path.find('/', 1); pos != std::string::npos; pos = path.find('/', pos + 1)) {
+    std::string dir = path.substr(0, pos);
+    if (::mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST) {
+      return errnoStatus("create directory " + dir + " for the socket", errno);
+    }
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+      return absl::FailedPreconditionError(dir + " is not a directory; cannot create " + path);
+    }
+  }
+  return absl::OkStatus();
+}
+
 StatusOr<std::unique_ptr<UnixGrpcServer>> UnixGrpcServer::start(
     const ServerOptions& options, const std::vector<grpc::Service*>& services) {
   TNAS_ASSIGN_OR_RETURN(std::string path, parseUnixEndpoint(options.endpoint));
+  TNAS_RETURN_IF_ERROR(ensureParentDirectory(path));
   TNAS_RETURN_IF_ERROR(removeStaleSocket(path));
 
   grpc::ServerBuilder builder;
@@ -77,12 +96,24 @@ StatusOr<std::unique_ptr<UnixGrpcServer>> UnixGrpcServer::start(
 void UnixGrpcServer::shutdown(std::chrono::milliseconds grace) {
   if (stopped_) return;
   stopped_ = true;
-  server_->Shutdown(std::chrono::system_clock::now() + grace);
+  // gRPC's Shutdown(deadline) waits out the whole deadline while any client keeps its connection
+  // open (kubelet and the sidecars always do), so drain the running calls ourselves and then shut
+  // down at once: an idle server stops immediately, a busy one gets up to `grace`.
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  while (runningRpcs() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (runningRpcs() > 0) {
+    TNAS_LOG(Warn).kv("running", runningRpcs()) << "cancelling calls still running at shutdown";
+  }
+  server_->Shutdown(std::chrono::system_clock::now());
   server_->Wait();
   ::unlink(path_.c_str());
   TNAS_LOG(Info).kv("endpoint", "unix://" + path_) << "stopped";
 }
 
-UnixGrpcServer::~UnixGrpcServer() { shutdown(); }
+UnixGrpcServer::~UnixGrpcServer() {
+  shutdown();
+}
 
 }  // namespace tnascsi::common

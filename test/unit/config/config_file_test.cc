@@ -75,7 +75,38 @@ TEST_F(ConfigFileTest, JsonErrorNamesFile) {
   auto r = loadConfigFile(path);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(r.status().message()), StartsWith(path + ": invalid JSON"));
+  EXPECT_THAT(std::string(r.status().message()), StartsWith(path + ": line 1: invalid JSON"));
+}
+
+TEST(ConfigText, JsonErrorsCarryLineNumbers) {
+  struct Case {
+    const char* json;
+    const char* prefix;
+    const char* fragment;
+  };
+  const std::vector<Case> cases = {
+      {"{\n  \"a\": 1,\n  \"b\": [1,\n}\n", "line 4: invalid JSON", "unexpected character '}'"},
+      {"{\"a\": 1,\n \"a\": 2}", "line 2: invalid JSON", "duplicate key 'a'"},
+      {"{\"a\": 1}\n\nx", "line 3: invalid JSON", "after the end"},
+      {"{\"a\": 1,}", "line 1: invalid JSON", "quoted"},
+      {"{a: 1}", "line 1: invalid JSON", "quoted"},
+      {"{\"a\": \"x\n\"}", "line 1: invalid JSON", "control character"},
+      {"{\"a\": 01}", "line 1: invalid JSON", "expected ',' or '}'"},
+      {"{\"a\": \"\\q\"}", "line 1: invalid JSON", "escape"},
+      {"{\"a\": [1 2]}", "line 1: invalid JSON", "expected ',' or ']'"},
+      {"{\"a\": tru}", "line 1: invalid JSON", "unexpected character 't'"},
+      {"{\"a\": {\"b\": 1}", "line 1: invalid JSON", "expected ',' or '}'"},
+  };
+  for (const auto& c : cases) {
+    auto r = parseConfigText(c.json);
+    ASSERT_FALSE(r.ok()) << c.json;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << c.json;
+    EXPECT_THAT(std::string(r.status().message()), StartsWith(c.prefix)) << c.json;
+    EXPECT_THAT(std::string(r.status().message()), HasSubstr(c.fragment)) << c.json;
+  }
+  auto ok = parseConfigText("\xEF\xBB\xBF {\"a\": [1, -2.5e3, \"\\u00e9\", true, null, {}]}");
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(dump(Poco::Dynamic::Var(*ok)), "{a:[1,-2500d,\"\xC3\xA9\",true,null,{}]}");
 }
 
 TEST_F(ConfigFileTest, MissingFileIsNotFoundWithPath) {
@@ -99,6 +130,7 @@ TEST(ConfigText, JsonDetectedOnlyByLeadingBrace) {
   // "{a: 1}" is not JSON (unquoted key), so it fails as JSON rather than passing as YAML flow.
   EXPECT_FALSE(parseConfigText("{a: 1}").ok());
   EXPECT_TRUE(parseConfigText("a: {b: 1}").ok());
+  EXPECT_TRUE(parseConfigText("# comment first\n{a: 1}").ok());  // not '{' first: YAML flow
 }
 
 TEST(ConfigAccess, RequiredValues) {
