@@ -104,10 +104,18 @@ StatusOr<std::vector<MountEntry>> LibmountMounter::findByDevice(const std::strin
   struct stat st {};
   if (::stat(devnode.c_str(), &st) != 0) return common::errnoStatus("stat " + devnode, errno);
   if (!S_ISBLK(st.st_mode)) return absl::InvalidArgumentError(devnode + " is not a block device");
+  // A device node bind-mounted onto a file (raw block publish) shows up as a devtmpfs mount
+  // whose root is the node's path inside /dev ("/sda"), not under the device's numbers.
+  std::string devRoot;
+  common::CHandle<char, &std::free> real(::realpath(devnode.c_str(), nullptr));
+  if (real && std::string(real.get()).rfind("/dev/", 0) == 0)
+    devRoot = std::string(real.get()).substr(4);
   TNAS_ASSIGN_OR_RETURN(auto entries, list());
   std::vector<MountEntry> out;
   for (auto& e : entries) {
-    if (e.major == major(st.st_rdev) && e.minor == minor(st.st_rdev)) out.push_back(std::move(e));
+    bool sameDevice = e.major == major(st.st_rdev) && e.minor == minor(st.st_rdev);
+    bool boundNode = !devRoot.empty() && e.fsType == "devtmpfs" && e.root == devRoot;
+    if (sameDevice || boundNode) out.push_back(std::move(e));
   }
   return out;
 }

@@ -41,7 +41,7 @@ class Mounter {
   virtual StatusOr<std::optional<MountEntry>> findByTarget(const std::string& target) = 0;
 
   // Every mount whose source device is `devnode` (by major:minor, so /dev/sda and its udev
-  // symlinks match).
+  // symlinks match), including binds of the device node itself onto a file (raw block publish).
   virtual StatusOr<std::vector<MountEntry>> findByDevice(const std::string& devnode) = 0;
 
   // Mounts a filesystem. `options` is the comma-separated option string (e.g. "noatime,ro").

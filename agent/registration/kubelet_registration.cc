@@ -63,7 +63,7 @@ Status KubeletRegistration::startServerLocked() {
   service_ = std::make_unique<Service>(*this);
   common::ServerOptions server;
   server.endpoint = "unix://" + socketPath();
-  server.maxThreads = 2;
+  server.maxThreads = 8;  // gRPC pollers count against it: 2 starves a second call
   server.socketMode = 0600;
   auto started = common::UnixGrpcServer::start(server, {service_.get()});
   if (!started.ok()) {

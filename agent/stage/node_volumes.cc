@@ -265,6 +265,19 @@ Status NodeVolumes::unstage(const std::string& volumeId, const std::string& stag
         << "unstage names another staging path; cleaning both";
     TNAS_RETURN_IF_ERROR(unmountIfMounted(stagingPath));
   }
+  if (record->isIscsi()) {
+    // Refuse while a pod still uses the device (kubelet unpublishes first; this guards the rest).
+    TNAS_ASSIGN_OR_RETURN(auto where, attacher_.locate(*record));
+    if (where.device) {
+      TNAS_ASSIGN_OR_RETURN(auto mounts, env_.mounter.findByDevice(where.device->devnode));
+      for (const auto& m : mounts) {
+        if (m.target != record->stagingPath) {
+          return absl::FailedPreconditionError("volume " + volumeId + " is still mounted at " +
+                                               m.target + "; unpublish it first");
+        }
+      }
+    }
+  }
   if (record->phase != AttachRecord::Phase::kDetaching) {
     record->phase = AttachRecord::Phase::kDetaching;
     record->updatedAt = now();

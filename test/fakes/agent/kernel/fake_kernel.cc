@@ -92,6 +92,10 @@ FakeDevice* FakeKernel::createDeviceLocked(int sid, int lun) {
   d.lun = lun;
   d.device.sysname = deviceName(nextDevice++);
   d.device.devnode = "/dev/" + d.device.sysname;
+  if (!l->second.devnode.empty()) {
+    d.device.devnode = l->second.devnode;
+    d.device.sysname = l->second.devnode.substr(l->second.devnode.find_last_of('/') + 1);
+  }
   d.device.address = ScsiAddress{s->second.hostNo, 0, 0, lun};
   d.device.sizeBytes = l->second.sizeBytes;
   d.device.vendor = "TrueNAS";

@@ -29,6 +29,9 @@ struct FakeLun {
   std::vector<std::string> designators;
   uint64_t sizeBytes = 1ull << 30;
   ProbeResult content;  // what a probe finds (blank by default)
+  // When set, the device for this LUN uses this node (e.g. a real loop device, so real
+  // Filesystems/Mounter implementations can act on it); otherwise a made-up /dev/sdX.
+  std::string devnode;
 };
 
 inline FakeLun makeLun(int lun, std::string serial, std::vector<std::string> designators = {}) {

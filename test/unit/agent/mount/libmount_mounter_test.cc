@@ -140,7 +140,12 @@ TEST_F(LibmountTest, BindADeviceNodeOntoAFile) {
   ASSERT_EQ(::stat(f.c_str(), &st), 0);
   EXPECT_TRUE(S_ISBLK(st.st_mode));
   EXPECT_TRUE(mounter_.findByTarget(f)->has_value());
+  auto byDev = mounter_.findByDevice(dev);
+  ASSERT_TRUE(byDev.ok());
+  ASSERT_EQ(byDev->size(), 1u);  // the bound node counts as a use of the device
+  EXPECT_EQ(byDev->front().target, f);
   ASSERT_TRUE(mounter_.unmount(f, false).ok());
+  EXPECT_TRUE(mounter_.findByDevice(dev)->empty());
 }
 
 TEST_F(LibmountTest, ForcedUnmountDetachesABusyMount) {

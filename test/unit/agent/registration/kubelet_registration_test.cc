@@ -92,7 +92,8 @@ TEST_F(RegistrationTest, ServesPluginInfoAndRemovesTheSocketOnStop) {
   pluginregistration::RegistrationStatus ok;
   ok.set_plugin_registered(true);
   pluginregistration::RegistrationStatusResponse resp;
-  ASSERT_TRUE(stub->NotifyRegistrationStatus(&ctx2, ok, &resp).ok());
+  auto notified = stub->NotifyRegistrationStatus(&ctx2, ok, &resp);
+  ASSERT_TRUE(notified.ok()) << notified.error_code() << " " << notified.error_message();
   EXPECT_TRUE(reg.registered());
   EXPECT_EQ(reg.recreations(), 0);
   reg.stop();

@@ -394,6 +394,14 @@ TEST_F(StageTest, UnstageWhilePublishedIsRefused) {
   EXPECT_TRUE(volumes_->unstage("pvc-1", staging()).ok());
 }
 
+TEST_F(StageTest, UnstageWhileAFilesystemIsPublishedKeepsTheStagingMount) {
+  ASSERT_TRUE(volumes_->stage(iscsiRequest()).ok());
+  ASSERT_TRUE(volumes_->publish(publishRequest()).ok());
+  EXPECT_EQ(volumes_->unstage("pvc-1", staging()).code(), StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(host_.kernel.isMounted(staging()));
+  EXPECT_EQ((*store_.load("pvc-1"))->phase, AttachRecord::Phase::kStaged);
+}
+
 TEST_F(StageTest, LogoutFailureKeepsTheRecordForRetry) {
   ASSERT_TRUE(volumes_->stage(iscsiRequest()).ok());
   host_.kernel.failures["logout"] = absl::UnavailableError("session reconnecting");
