@@ -99,12 +99,17 @@ main() {
   rm -rf "$work"
   touch "$dir/ready"
   ln -sfn "$key" "$OUT/current"
+  # Older builds (another kernel or script version) are dropped.
+  local old
+  for old in "$OUT"/*_bb*; do
+    [[ -d "$old" && "$old" != "$dir" ]] && rm -rf "$old"
+  done
   log "built $dir in $((SECONDS - t0)) s ($count modules)"
   echo "$dir"
 }
 
-# /init (busybox sh, PID 1): load modules, mount the host root read-only over 9p, mount the
-# kernel file systems and a few tmpfs inside it, mount the writable I/O share at its host path,
+# /init (busybox sh, PID 1): load modules, mount the host root read-only over 9p, build the new
+# root (tmpfs + bind mounts of the host directories), mount the kernel file systems and tmpfs, mount the writable I/O share at its host path,
 # then run the stage-2 script (a file of the host tree, so editing it needs no rebuild) chrooted,
 # and power off. Kernel parameters without dots reach /init as environment variables.
 write_init() {
@@ -122,8 +127,22 @@ while read -r mod; do
 done </lib/modules/order
 t_modules=$(cut -d' ' -f1 /proc/uptime)
 opts=trans=virtio,version=9p2000.L,msize=512000
-mount -t 9p -o "$opts,ro,cache=loose" hostroot /newroot || fail "cannot mount the host root"
+mkdir -p /host
+mount -t 9p -o "$opts,ro,cache=loose" hostroot /host || fail "cannot mount the host root"
+# The new root is a tmpfs holding bind mounts of the host's top-level directories (and copies of
+# its top-level symlinks): "/" must be a file system nfsd can export (the NFSv4 pseudo-root), which
+# 9p is not.
 R=/newroot
+mount -t tmpfs -o mode=755 newroot $R
+for e in /host/*; do
+  n=${e##*/}
+  case "$n" in
+    proc|sys|dev|run|tmp|mnt|srv|lost+found) mkdir -p "$R/$n" ;;
+    *) if [ -L "$e" ]; then cp -a "$e" "$R/$n"
+       elif [ -d "$e" ]; then mkdir -p "$R/$n" && mount -o bind "$e" "$R/$n"
+       fi ;;
+  esac
+done
 mount -t proc proc $R/proc
 mount -t sysfs sysfs $R/sys
 mount -t devtmpfs devtmpfs $R/dev
