@@ -73,7 +73,8 @@ t_fs=$(up)
 # udev
 mkdir -p /run/udev
 /lib/systemd/systemd-udevd --daemon >&3 2>&1 || die "systemd-udevd did not start"
-udevadm trigger --action=add >&3 2>&1
+# Existing devices: only block devices matter (iSCSI disks appear later, with their own uevents).
+udevadm trigger --action=add --subsystem-match=block >&3 2>&1
 udevadm settle --timeout=30 >&3 2>&1
 t_udev=$(up)
 
