@@ -17,11 +17,17 @@ function(tnas_add_test)
 endfunction()
 
 # Adds every immediate subdirectory of the current source dir that has a CMakeLists.txt, so a new
-# module folder needs no edit to its parent.
+# module folder needs no edit to its parent. `tnas_add_subdirectories(FIRST a b)` adds a and b
+# before the others (alphabetical), for folders whose targets others test with if(TARGET …).
 macro(tnas_add_subdirectories)
+  cmake_parse_arguments(_TNAS_SUB "" "" "FIRST" ${ARGN})
   file(GLOB _tnas_children LIST_DIRECTORIES true RELATIVE ${CMAKE_CURRENT_SOURCE_DIR}
        ${CMAKE_CURRENT_SOURCE_DIR}/*)
   list(SORT _tnas_children)
+  if(_TNAS_SUB_FIRST)
+    list(REMOVE_ITEM _tnas_children ${_TNAS_SUB_FIRST})
+    list(PREPEND _tnas_children ${_TNAS_SUB_FIRST})
+  endif()
   foreach(_child ${_tnas_children})
     if(IS_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/${_child}
        AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/${_child}/CMakeLists.txt)

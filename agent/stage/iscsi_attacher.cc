@@ -1,0 +1,232 @@
+// IscsiAttacher (see iscsi_attacher.h).
+#include "agent/stage/iscsi_attacher.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "common/log/log.h"
+
+namespace tnascsi::agent::stage {
+namespace {
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+std::string trim(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return "";
+  size_t e = s.find_last_not_of(" \t\r\n");
+  return s.substr(b, e - b + 1);
+}
+
+}  // namespace
+
+std::unique_lock<std::mutex> IscsiAttacher::lockTarget(const std::string& key) {
+  std::shared_ptr<std::mutex> mu;
+  {
+    std::lock_guard<std::mutex> lock(mapMu_);
+    auto& slot = targetMu_[key];
+    if (!slot) slot = std::make_shared<std::mutex>();
+    mu = slot;
+  }
+  // The map keeps the mutex alive for the agent's lifetime (one per target ever seen).
+  return std::unique_lock<std::mutex>(*mu);
+}
+
+Status IscsiAttacher::verifyIdentity(const BlockDevice& device, const std::string& serial,
+                                     const std::string& naa, const std::string& what) {
+  if (!serial.empty() && trim(device.identity.serial) != trim(serial)) {
+    return absl::FailedPreconditionError(
+        what + ": LUN " + scsiAddressText(device.address) + " (" + device.devnode +
+        ") reports serial \"" + device.identity.serial + "\" but the volume's serial is \"" +
+        serial + "\"; refusing to use a device that is not this volume");
+  }
+  if (!naa.empty()) {
+    bool found = false;
+    for (const auto& d : device.identity.designators) found = found || lower(d) == lower(naa);
+    if (!found) {
+      return absl::FailedPreconditionError(what + ": LUN " + scsiAddressText(device.address) +
+                                           " (" + device.devnode + ") does not carry designator " +
+                                           naa +
+                                           "; refusing to use a device that is not this volume");
+    }
+  }
+  return absl::OkStatus();
+}
+
+StatusOr<ScsiAddress> IscsiAttacher::lunAddress(const IscsiSession& session, int lun) {
+  ScsiAddress address{session.hostNo, 0, 0, lun};
+  auto luns = env_.blocks.sessionLuns(session.sid);
+  if (luns.ok()) {
+    for (const auto& a : *luns) {
+      if (a.lun == lun) return a;
+    }
+    if (!luns->empty()) {  // take channel/target from a sibling LUN of the same session
+      address.channel = luns->front().channel;
+      address.target = luns->front().target;
+    }
+  } else if (!absl::IsNotFound(luns.status())) {
+    return luns.status();
+  }
+  return address;
+}
+
+StatusOr<IscsiAttacher::Attached> IscsiAttacher::attach(const IscsiVolumeContext& context,
+                                                        const ChapCredentials& chap,
+                                                        const Claim& claim) {
+  Status last = absl::UnavailableError("no portal given");
+  for (const auto& portal : context.portals) {
+    auto address =
+        config_.resolve ? config_.resolve(portal.host) : StatusOr<std::string>(portal.host);
+    if (!address.ok()) {
+      last = address.status();
+      continue;
+    }
+    std::string key = sessionKey(context.iqn, *address, portal.port);
+    auto targetLock = lockTarget(key);
+    Attached a;
+    a.address = *address;
+    a.port = portal.port;
+    TNAS_RETURN_IF_ERROR(claim(*address, portal.port));
+    TNAS_ASSIGN_OR_RETURN(auto existing,
+                          env_.initiator.findSession(context.iqn, *address, portal.port));
+    if (existing) {
+      if (existing->state != "LOGGED_IN") {
+        last = absl::UnavailableError("iSCSI session to " + context.iqn + " at " + key + " is " +
+                                      existing->state + "; iscsid is reconnecting, retry later");
+        continue;
+      }
+      a.session = *existing;
+    } else {
+      LoginRequest login;
+      login.targetIqn = context.iqn;
+      login.address = *address;
+      login.port = portal.port;
+      login.chap = chap;
+      auto session = env_.initiator.login(login);
+      if (!session.ok()) {
+        TNAS_LOG(Warn)
+                .kv("iqn", context.iqn)
+                .kv("portal", key)
+                .kv("error", std::string(session.status().message()))
+            << "iSCSI login failed";
+        if (absl::IsUnauthenticated(session.status()) ||
+            absl::IsPermissionDenied(session.status())) {
+          return session.status();  // permanent: other portals will say the same
+        }
+        last = session.status();
+        continue;
+      }
+      a.session = *session;
+      a.createdSession = true;
+      Status marked = env_.records.markSessionOwned(key);
+      if (!marked.ok()) {
+        TNAS_LOG(Error).kv("session", key) << "cannot record session ownership: " << marked;
+      }
+      TNAS_LOG(Info).kv("iqn", context.iqn).kv("portal", key).kv("sid", a.session.sid)
+          << "logged in";
+    }
+    TNAS_ASSIGN_OR_RETURN(ScsiAddress where, lunAddress(a.session, context.lun));
+    auto device = env_.blocks.waitForLun(where, config_.lunWaitTimeout);
+    if (!device.ok()) {
+      return common::annotate(device.status(), "LUN " + std::to_string(context.lun) + " of " +
+                                                   context.iqn + " did not appear");
+    }
+    a.device = *device;
+    TNAS_RETURN_IF_ERROR(verifyIdentity(a.device, context.serial, context.naa, context.iqn));
+    return a;
+  }
+  return last;
+}
+
+StatusOr<IscsiAttacher::Located> IscsiAttacher::locate(const AttachRecord& r) {
+  Located out;
+  TNAS_ASSIGN_OR_RETURN(out.session,
+                        env_.initiator.findSession(r.iqn, r.portalAddress, r.portalPort));
+  if (!out.session) {
+    out.problem = "iSCSI session to " + r.iqn + " at " + r.portalAddress + " is gone";
+    return out;
+  }
+  TNAS_ASSIGN_OR_RETURN(ScsiAddress where, lunAddress(*out.session, r.lun));
+  out.address = where;
+  auto device = env_.blocks.findLun(where);
+  if (!device.ok()) {
+    if (!absl::IsNotFound(device.status())) return device.status();
+    out.problem = "LUN " + std::to_string(r.lun) + " of " + r.iqn + " is missing";
+    return out;
+  }
+  Status identity = verifyIdentity(*device, r.serial, r.naa, r.iqn);
+  if (!identity.ok()) {
+    out.problem = std::string(identity.message());
+    return out;
+  }
+  out.device = *device;
+  return out;
+}
+
+Status IscsiAttacher::detach(const AttachRecord& r) {
+  std::string key = sessionKey(r.iqn, r.portalAddress, r.portalPort);
+  auto targetLock = lockTarget(key);
+  TNAS_ASSIGN_OR_RETURN(Located where, locate(r));
+  if (where.device) {
+    const BlockDevice& dev = *where.device;
+    TNAS_ASSIGN_OR_RETURN(auto mounts, env_.mounter.findByDevice(dev.devnode));
+    if (!mounts.empty()) {
+      return absl::FailedPreconditionError("volume " + r.volumeId + ": " + dev.devnode +
+                                           " is still mounted at " + mounts.front().target +
+                                           "; unpublish it first");
+    }
+    Status flushed = env_.blocks.flush(dev.devnode);
+    if (!flushed.ok() && !absl::IsNotFound(flushed)) return flushed;
+    TNAS_RETURN_IF_ERROR(env_.blocks.removeLun(dev.address));
+    TNAS_LOG(Info).kv("volume", r.volumeId).kv("device", dev.devnode) << "removed SCSI device";
+  } else if (!where.problem.empty()) {
+    TNAS_LOG(Info).kv("volume", r.volumeId) << "nothing to remove: " << where.problem;
+  }
+  return releaseLocked(key, r.volumeId);
+}
+
+Status IscsiAttacher::releaseSessionIfUnused(const std::string& key,
+                                             const std::string& exceptVolumeId) {
+  auto targetLock = lockTarget(key);
+  return releaseLocked(key, exceptVolumeId);
+}
+
+Status IscsiAttacher::releaseLocked(const std::string& key, const std::string& exceptVolumeId) {
+  std::string iqn, address;
+  int port = 0;
+  if (!parseSessionKey(key, &iqn, &address, &port)) {
+    return absl::InternalError("malformed session key " + key);
+  }
+  if (!env_.records.isSessionOwned(key)) return absl::OkStatus();  // never touch others' sessions
+  TNAS_ASSIGN_OR_RETURN(auto records, env_.records.loadAll());
+  for (const auto& other : records) {
+    if (other.volumeId != exceptVolumeId && other.isIscsi() &&
+        sessionKey(other.iqn, other.portalAddress, other.portalPort) == key) {
+      return absl::OkStatus();  // another volume still uses the session
+    }
+  }
+  TNAS_ASSIGN_OR_RETURN(auto session, env_.initiator.findSession(iqn, address, port));
+  if (!session) return env_.records.clearSessionOwned(key);
+  auto luns = env_.blocks.sessionLuns(session->sid);
+  if (luns.ok()) {
+    for (const auto& a : *luns) {
+      auto dev = env_.blocks.findLun(a);
+      if (!dev.ok()) continue;
+      auto mounts = env_.mounter.findByDevice(dev->devnode);
+      if (mounts.ok() && !mounts->empty()) {
+        TNAS_LOG(Info).kv("session", key).kv("device", dev->devnode)
+            << "keeping session: another LUN is mounted";
+        return absl::OkStatus();
+      }
+    }
+  }
+  TNAS_RETURN_IF_ERROR(env_.initiator.logout(session->sid));
+  TNAS_LOG(Info).kv("session", key).kv("sid", session->sid) << "logged out";
+  return env_.records.clearSessionOwned(key);
+}
+
+}  // namespace tnascsi::agent::stage

@@ -1,0 +1,281 @@
+// NodeVolumes: stage and unstage (see node_volumes.h). Publish/unpublish live in publish.cc,
+// expand/stats in volume_ops.cc.
+#include "agent/stage/node_volumes.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <chrono>
+
+#include "agent/mount/mount_options.h"
+#include "common/log/log.h"
+
+namespace tnascsi::agent::stage {
+namespace {
+
+Status ensureDirectory(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) return absl::OkStatus();
+    return absl::InvalidArgumentError(path + " exists and is not a directory");
+  }
+  for (std::string::size_type pos = 1; pos != std::string::npos;) {
+    pos = path.find('/', pos + 1);
+    std::string dir = path.substr(0, pos);
+    if (::mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST) {
+      return common::errnoStatus("create directory " + dir, errno);
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+NodeVolumes::NodeVolumes(StageEnv env, StageConfig config, IscsiAttacher& attacher,
+                         VolumeHealth& health)
+    : env_(env),
+      config_(std::move(config)),
+      attacher_(attacher),
+      health_(health),
+      guard_(config_.kubeletDir) {}
+
+int64_t NodeVolumes::now() const {
+  return std::chrono::duration_cast<std::chrono::seconds>(env_.clock.wallNow().time_since_epoch())
+      .count();
+}
+
+Status NodeVolumes::stage(const StageRequest& request) {
+  TNAS_RETURN_IF_ERROR(validateVolumeId(request.volumeId));
+  TNAS_RETURN_IF_ERROR(guard_.check(request.stagingPath, "staging_target_path"));
+  TNAS_ASSIGN_OR_RETURN(Protocol protocol, parseProtocol(request.context));
+  TNAS_ASSIGN_OR_RETURN(auto token, env_.inflight.tryAcquire(request.volumeId));
+  TNAS_ASSIGN_OR_RETURN(auto existing, env_.records.load(request.volumeId));
+  if (existing && existing->phase == AttachRecord::Phase::kStaged &&
+      existing->stagingPath != request.stagingPath) {
+    return absl::FailedPreconditionError("volume " + request.volumeId + " is already staged at " +
+                                         existing->stagingPath);
+  }
+  if (existing && existing->phase == AttachRecord::Phase::kDetaching) {
+    return absl::FailedPreconditionError("volume " + request.volumeId +
+                                         " is being unstaged; retry when that finishes");
+  }
+  common::LogScope scope("volume", request.volumeId);
+  return protocol == Protocol::kNfs ? stageNfs(request, existing) : stageIscsi(request, existing);
+}
+
+Status NodeVolumes::stageIscsi(const StageRequest& request,
+                               const std::optional<AttachRecord>& existing) {
+  TNAS_ASSIGN_OR_RETURN(IscsiVolumeContext context, parseIscsiContext(request.context));
+  TNAS_ASSIGN_OR_RETURN(ChapCredentials chap, parseChapSecrets(request.secrets));
+  std::string fsType = request.fsType.empty() ? config_.defaultFsType : request.fsType;
+  if (!request.block) {
+    if (fsType != "ext4" && fsType != "xfs") {
+      return absl::InvalidArgumentError("fs_type \"" + fsType + "\" is not supported (ext4, xfs)");
+    }
+    TNAS_RETURN_IF_ERROR(validateFsMountOptions(request.mountFlags));
+    TNAS_RETURN_IF_ERROR(ensureDirectory(request.stagingPath));
+  }
+  if (existing && existing->phase == AttachRecord::Phase::kStaged &&
+      (existing->iqn != context.iqn || existing->lun != context.lun ||
+       existing->block != request.block)) {
+    return absl::FailedPreconditionError("volume " + request.volumeId +
+                                         " is already staged from another target, LUN or mode");
+  }
+
+  AttachRecord record;
+  record.volumeId = request.volumeId;
+  record.protocol = "iscsi";
+  record.phase = existing ? existing->phase : AttachRecord::Phase::kAttaching;
+  record.stagingPath = request.stagingPath;
+  record.block = request.block;
+  record.fsType = request.block ? "" : fsType;
+  record.iqn = context.iqn;
+  record.lun = context.lun;
+  record.serial = context.serial;
+  record.naa = context.naa;
+  record.chap = chap;
+  bool recordIsNew = !existing.has_value();
+
+  auto attached = attacher_.attach(context, chap, [&](const std::string& address, int port) {
+    record.portalAddress = address;
+    record.portalPort = port;
+    record.updatedAt = now();
+    return env_.records.save(record);
+  });
+  if (!attached.ok()) {
+    // Nothing was written to any device; undo a login made for a record that is not needed.
+    if (recordIsNew && !record.portalAddress.empty()) {
+      Status undone = attacher_.releaseSessionIfUnused(
+          sessionKey(record.iqn, record.portalAddress, record.portalPort), record.volumeId);
+      if (undone.ok()) undone = env_.records.remove(record.volumeId);
+      if (!undone.ok()) {
+        TNAS_LOG(Warn) << "rollback after failed attach: " << undone;
+      }
+    }
+    return attached.status();
+  }
+  record.sid = attached->session.sid;
+  record.devnode = attached->device.devnode;
+
+  if (!request.block) {
+    Status mounted = mountFilesystem(request, fsType, context, attached->device);
+    if (!mounted.ok()) {
+      if (recordIsNew) {
+        Status undone = rollback(record, true, attached->createdSession);
+        if (!undone.ok()) {
+          TNAS_LOG(Warn) << "rollback after failed stage: " << undone;
+        }
+      }
+      return mounted;
+    }
+  }
+  record.phase = AttachRecord::Phase::kStaged;
+  record.updatedAt = now();
+  TNAS_RETURN_IF_ERROR(env_.records.save(record));
+  health_.set(request.volumeId, VolumeCondition{false, "staged"});
+  TNAS_LOG(Info).kv("device", attached->device.devnode).kv("block", request.block)
+      << "staged iSCSI volume";
+  return absl::OkStatus();
+}
+
+Status NodeVolumes::mountFilesystem(const StageRequest& request, const std::string& fsType,
+                                    const IscsiVolumeContext& context, const BlockDevice& device) {
+  TNAS_ASSIGN_OR_RETURN(auto current, env_.mounter.findByTarget(request.stagingPath));
+  if (current) {
+    TNAS_ASSIGN_OR_RETURN(auto deviceMounts, env_.mounter.findByDevice(device.devnode));
+    for (const auto& m : deviceMounts) {
+      if (m.target == request.stagingPath) return absl::OkStatus();  // already staged
+    }
+    return absl::FailedPreconditionError("staging path " + request.stagingPath + " already has " +
+                                         current->source + " mounted, not " + device.devnode);
+  }
+  TNAS_ASSIGN_OR_RETURN(auto elsewhere, env_.mounter.findByDevice(device.devnode));
+  if (!elsewhere.empty()) {
+    return absl::FailedPreconditionError(device.devnode + " is already mounted at " +
+                                         elsewhere.front().target);
+  }
+  TNAS_ASSIGN_OR_RETURN(ProbeResult probe, env_.filesystems.probe(device.devnode));
+  switch (probe.kind) {
+    case ProbeResult::Kind::kBlank:
+      TNAS_LOG(Info).kv("device", device.devnode).kv("fstype", fsType) << "formatting blank LUN";
+      TNAS_RETURN_IF_ERROR(env_.filesystems.format(device.devnode, fsType, context.mkfsOptions));
+      break;
+    case ProbeResult::Kind::kFilesystem:
+      if (probe.type != fsType) {
+        return absl::FailedPreconditionError(device.devnode + " holds a " + probe.type +
+                                             " filesystem but the volume asks for " + fsType +
+                                             "; refusing to mount or format it");
+      }
+      break;
+    case ProbeResult::Kind::kPartitionTable:
+      return absl::FailedPreconditionError(device.devnode + " holds a " + probe.type +
+                                           " partition table; refusing to format it");
+    case ProbeResult::Kind::kOther:
+      return absl::FailedPreconditionError(
+          device.devnode + " holds a " + probe.type +
+          " signature (LVM/RAID/encryption?); refusing to format it");
+  }
+  std::vector<std::string> options = request.mountFlags;
+  if (fsType == "xfs") options.push_back("nouuid");  // clones share the source's UUID
+  return env_.mounter.mount(device.devnode, request.stagingPath, fsType, joinOptions(options));
+}
+
+Status NodeVolumes::rollback(const AttachRecord& record, bool recordIsNew, bool createdSession) {
+  (void)createdSession;  // ownership markers decide; a fresh login is marked owned
+  Status detached = attacher_.detach(record);
+  if (!detached.ok()) return detached;
+  if (recordIsNew) TNAS_RETURN_IF_ERROR(env_.records.remove(record.volumeId));
+  return absl::OkStatus();
+}
+
+Status NodeVolumes::stageNfs(const StageRequest& request,
+                             const std::optional<AttachRecord>& existing) {
+  if (request.block) {
+    return absl::InvalidArgumentError("NFS volumes cannot be used as raw block devices");
+  }
+  TNAS_ASSIGN_OR_RETURN(NfsVolumeContext context, parseNfsContext(request.context));
+  TNAS_RETURN_IF_ERROR(validateNfsMountOptions(request.mountFlags));
+  TNAS_RETURN_IF_ERROR(ensureDirectory(request.stagingPath));
+  std::string source = context.server + ":" + context.share;
+  TNAS_ASSIGN_OR_RETURN(auto current, env_.mounter.findByTarget(request.stagingPath));
+  if (current) {
+    bool sameExport =
+        current->source == source || current->source == "[" + context.server + "]:" + context.share;
+    if (!sameExport) {
+      return absl::FailedPreconditionError("staging path " + request.stagingPath + " already has " +
+                                           current->source + " mounted");
+    }
+    if (env_.mounter.isStale(request.stagingPath)) {
+      TNAS_LOG(Warn).kv("path", request.stagingPath) << "staging mount is stale; remounting";
+      TNAS_RETURN_IF_ERROR(env_.mounter.unmount(request.stagingPath, true));
+      current.reset();
+    }
+  }
+  if (!current) {
+    NfsMountSpec spec;
+    spec.server = context.server;
+    spec.exportPath = context.share;
+    spec.target = request.stagingPath;
+    spec.version = context.version;
+    spec.options = request.mountFlags;
+    TNAS_RETURN_IF_ERROR(env_.mounter.mountNfs(spec));
+  }
+  AttachRecord record = existing.value_or(AttachRecord{});
+  record.volumeId = request.volumeId;
+  record.protocol = "nfs";
+  record.phase = AttachRecord::Phase::kStaged;
+  record.stagingPath = request.stagingPath;
+  record.block = false;
+  record.fsType = "nfs";
+  record.nfsServer = context.server;
+  record.nfsExport = context.share;
+  record.nfsVersion = context.version;
+  record.mountOptions = request.mountFlags;
+  record.updatedAt = now();
+  TNAS_RETURN_IF_ERROR(env_.records.save(record));
+  health_.set(request.volumeId, VolumeCondition{false, "staged"});
+  TNAS_LOG(Info).kv("source", source) << "staged NFS volume";
+  return absl::OkStatus();
+}
+
+Status NodeVolumes::unmountIfMounted(const std::string& path) {
+  for (int i = 0; i < 8; ++i) {  // stacked mounts: peel them all
+    TNAS_ASSIGN_OR_RETURN(auto current, env_.mounter.findByTarget(path));
+    if (!current) return absl::OkStatus();
+    bool stale = env_.mounter.isStale(path);
+    TNAS_RETURN_IF_ERROR(env_.mounter.unmount(path, stale || current->fsType.rfind("nfs", 0) == 0));
+  }
+  return absl::FailedPreconditionError(path + " still has mounts after 8 unmounts");
+}
+
+Status NodeVolumes::unstage(const std::string& volumeId, const std::string& stagingPath) {
+  TNAS_RETURN_IF_ERROR(validateVolumeId(volumeId));
+  TNAS_RETURN_IF_ERROR(guard_.check(stagingPath, "staging_target_path"));
+  TNAS_ASSIGN_OR_RETURN(auto token, env_.inflight.tryAcquire(volumeId));
+  common::LogScope scope("volume", volumeId);
+  TNAS_ASSIGN_OR_RETURN(auto record, env_.records.load(volumeId));
+  if (!record) {
+    // Never staged, already unstaged, or the record was lost: clear the path and report success.
+    TNAS_RETURN_IF_ERROR(unmountIfMounted(stagingPath));
+    health_.erase(volumeId);
+    return absl::OkStatus();
+  }
+  if (record->stagingPath != stagingPath) {
+    TNAS_LOG(Warn).kv("recorded", record->stagingPath).kv("requested", stagingPath)
+        << "unstage names another staging path; cleaning both";
+    TNAS_RETURN_IF_ERROR(unmountIfMounted(stagingPath));
+  }
+  if (record->phase != AttachRecord::Phase::kDetaching) {
+    record->phase = AttachRecord::Phase::kDetaching;
+    record->updatedAt = now();
+    TNAS_RETURN_IF_ERROR(env_.records.save(*record));
+  }
+  TNAS_RETURN_IF_ERROR(unmountIfMounted(record->stagingPath));
+  if (record->isIscsi()) TNAS_RETURN_IF_ERROR(attacher_.detach(*record));
+  TNAS_RETURN_IF_ERROR(env_.records.remove(volumeId));
+  health_.erase(volumeId);
+  TNAS_LOG(Info) << "unstaged volume";
+  return absl::OkStatus();
+}
+
+}  // namespace tnascsi::agent::stage

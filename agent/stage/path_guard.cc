@@ -1,0 +1,89 @@
+// PathGuard (see path_guard.h).
+#include "agent/stage/path_guard.h"
+
+#include <sys/stat.h>
+
+#include <cctype>
+#include <climits>
+#include <cstdlib>
+
+#include "common/base/c_handle.h"
+
+namespace tnascsi::agent::stage {
+namespace {
+
+bool under(const std::string& path, const std::string& root) {
+  if (root == "/") return path.size() > 1;
+  return path.size() > root.size() && path.compare(0, root.size(), root) == 0 &&
+         path[root.size()] == '/';
+}
+
+StatusOr<std::string> realPath(const std::string& path) {
+  common::CHandle<char, &std::free> resolved(::realpath(path.c_str(), nullptr));
+  if (!resolved) return common::errnoStatus("resolve " + path, errno);
+  return std::string(resolved.get());
+}
+
+}  // namespace
+
+Status validateVolumeId(const std::string& id) {
+  auto bad = [](const std::string& why) {
+    return absl::InvalidArgumentError("volume_id is malformed: " + why);
+  };
+  if (id.empty()) return bad("empty");
+  if (id.size() > 256) return bad("longer than 256 bytes");
+  if (id.front() == '/' || id.front() == '.') return bad("starts with '/' or '.'");
+  if (id.find("..") != std::string::npos) return bad("contains \"..\"");
+  for (unsigned char c : id) {
+    if (std::isalnum(c) == 0 &&
+        std::string("._:/@+=-").find(static_cast<char>(c)) == std::string::npos) {
+      return bad("contains a character outside [A-Za-z0-9._:/@+=-]");
+    }
+  }
+  return absl::OkStatus();
+}
+
+PathGuard::PathGuard(std::string root) : root_(std::move(root)) {
+  while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
+}
+
+Status PathGuard::check(const std::string& path, const std::string& field) const {
+  auto bad = [&](const std::string& why) {
+    return absl::InvalidArgumentError(field + " \"" + path + "\" is not acceptable: " + why);
+  };
+  if (path.empty()) return bad("empty");
+  if (path.size() > PATH_MAX) return bad("too long");
+  if (path.front() != '/') return bad("not an absolute path");
+  for (unsigned char c : path) {
+    if (std::iscntrl(c) != 0) return bad("contains control characters");
+  }
+  size_t start = 1;
+  while (start <= path.size()) {
+    size_t slash = path.find('/', start);
+    if (slash == std::string::npos) slash = path.size();
+    std::string comp = path.substr(start, slash - start);
+    if (comp.empty() || comp == "." || comp == "..") {
+      return bad("not normalised (empty, \".\" or \"..\" component)");
+    }
+    start = slash + 1;
+  }
+  if (!under(path, root_)) return bad("outside the kubelet directory " + root_);
+
+  auto rootReal = realPath(root_);
+  if (!rootReal.ok()) return bad("the kubelet directory does not resolve");
+  // The longest existing prefix must resolve below the root (a symlink may not escape).
+  std::string prefix = path;
+  while (under(prefix, root_)) {
+    struct stat st {};
+    if (::lstat(prefix.c_str(), &st) == 0) {
+      auto real = realPath(prefix);
+      if (!real.ok()) return bad("a component is a dangling or unreadable symlink");
+      if (!under(*real, *rootReal)) return bad("resolves outside the kubelet directory");
+      return absl::OkStatus();
+    }
+    prefix = prefix.substr(0, prefix.find_last_of('/'));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace tnascsi::agent::stage

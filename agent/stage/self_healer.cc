@@ -1,0 +1,189 @@
+// SelfHealer (see self_healer.h).
+#include "agent/stage/self_healer.h"
+
+#include <set>
+
+#include "common/log/log.h"
+
+namespace tnascsi::agent::stage {
+
+SelfHealer::SelfHealer(StageEnv env, StageConfig config, IscsiAttacher& attacher,
+                       VolumeHealth& health)
+    : env_(env), config_(std::move(config)), attacher_(attacher), health_(health) {}
+
+SelfHealer::~SelfHealer() {
+  stop();
+}
+
+int64_t SelfHealer::now() const {
+  return std::chrono::duration_cast<std::chrono::seconds>(env_.clock.wallNow().time_since_epoch())
+      .count();
+}
+
+void SelfHealer::healIscsi(const AttachRecord& r, PassResult* result) {
+  auto where = attacher_.locate(r);
+  if (!where.ok()) {
+    health_.set(r.volumeId,
+                VolumeCondition{true, "cannot check: " + std::string(where.status().message())});
+    ++result->abnormal;
+    return;
+  }
+  if (!where->session) {
+    LoginRequest login;
+    login.targetIqn = r.iqn;
+    login.address = r.portalAddress;
+    login.port = r.portalPort;
+    login.chap = r.chap;
+    std::string key = sessionKey(r.iqn, r.portalAddress, r.portalPort);
+    auto targetLock = attacher_.lockTarget(key);
+    auto session = env_.initiator.login(login);
+    ++result->relogins;
+    if (!session.ok()) {
+      TNAS_LOG(Warn).kv("volume", r.volumeId).kv("error", std::string(session.status().message()))
+          << "re-login failed";
+      health_.set(r.volumeId, VolumeCondition{true, where->problem + "; re-login failed: " +
+                                                        std::string(session.status().message())});
+      ++result->abnormal;
+      return;
+    }
+    Status marked = env_.records.markSessionOwned(key);
+    if (!marked.ok()) {
+      TNAS_LOG(Error) << "cannot record session ownership: " << marked;
+    }
+    TNAS_LOG(Info).kv("volume", r.volumeId).kv("sid", session->sid) << "re-logged in";
+    targetLock.unlock();
+    where = attacher_.locate(r);
+    if (!where.ok() || !where->session) {
+      health_.set(r.volumeId, VolumeCondition{true, "session not visible after re-login"});
+      ++result->abnormal;
+      return;
+    }
+  }
+  if (where->session->state != "LOGGED_IN") {
+    health_.set(r.volumeId,
+                VolumeCondition{true, "iSCSI session to " + r.iqn + " is " + where->session->state +
+                                          " (iscsid is reconnecting)"});
+    ++result->abnormal;
+    return;
+  }
+  if (!where->device && where->address) {
+    ++result->rescans;
+    auto device = env_.blocks.waitForLun(*where->address, config_.lunWaitTimeout);
+    Status identity = device.ok() ? IscsiAttacher::verifyIdentity(*device, r.serial, r.naa, r.iqn)
+                                  : device.status();
+    if (!identity.ok()) {
+      health_.set(
+          r.volumeId,
+          VolumeCondition{true, where->problem + "; rescan: " + std::string(identity.message())});
+      ++result->abnormal;
+      return;
+    }
+    TNAS_LOG(Info).kv("volume", r.volumeId).kv("device", device->devnode) << "LUN is back";
+  }
+  health_.set(r.volumeId, VolumeCondition{false, "iSCSI session and LUN are healthy"});
+}
+
+SelfHealer::PassResult SelfHealer::runOnce() {
+  PassResult result;
+  auto records = env_.records.loadAll();
+  if (!records.ok()) {
+    TNAS_LOG(Error) << "self-healing: cannot list attach records: " << records.status();
+    return result;
+  }
+  for (const auto& r : *records) {
+    auto token = env_.inflight.tryAcquire(r.volumeId);
+    if (!token.ok()) {
+      ++result.busy;
+      continue;
+    }
+    ++result.visited;
+    common::LogScope scope("volume", r.volumeId);
+    bool abandoned = r.phase == AttachRecord::Phase::kAttaching &&
+                     now() - r.updatedAt >= config_.abandonedAfter.count();
+    if (abandoned || r.phase == AttachRecord::Phase::kDetaching) {
+      Status cleaned = absl::OkStatus();
+      if (!r.block && r.isIscsi()) {
+        auto mounted = env_.mounter.findByTarget(r.stagingPath);
+        if (mounted.ok() && *mounted) cleaned = env_.mounter.unmount(r.stagingPath, true);
+      } else if (!r.isIscsi()) {
+        cleaned = env_.mounter.unmount(r.stagingPath, true);
+      }
+      if (cleaned.ok() && r.isIscsi()) cleaned = attacher_.detach(r);
+      if (cleaned.ok()) cleaned = env_.records.remove(r.volumeId);
+      if (cleaned.ok()) {
+        ++result.cleaned;
+        health_.erase(r.volumeId);
+        TNAS_LOG(Info).kv("phase", phaseName(r.phase)) << "cleaned up an unfinished attach record";
+      } else {
+        TNAS_LOG(Warn) << "cleanup of an unfinished attach record failed: " << cleaned;
+      }
+      continue;
+    }
+    if (r.phase != AttachRecord::Phase::kStaged) continue;
+    if (r.isIscsi()) {
+      healIscsi(r, &result);
+    } else if (env_.mounter.isStale(r.stagingPath)) {
+      health_.set(r.volumeId, VolumeCondition{true, "NFS mount at " + r.stagingPath + " is stale"});
+      ++result.abnormal;
+    } else {
+      health_.set(r.volumeId, VolumeCondition{false, "NFS mount is healthy"});
+    }
+  }
+
+  // Owned sessions no record needs any more (a crash between logout decisions, a lost record).
+  auto owned = env_.records.ownedSessions();
+  if (owned.ok()) {
+    auto current = env_.records.loadAll();
+    std::set<std::string> used;
+    if (current.ok()) {
+      for (const auto& r : *current) {
+        if (r.isIscsi()) used.insert(sessionKey(r.iqn, r.portalAddress, r.portalPort));
+      }
+    }
+    for (const auto& key : *owned) {
+      if (!current.ok() || used.count(key) != 0) continue;
+      Status released = attacher_.releaseSessionIfUnused(key, "");
+      if (released.ok()) {
+        ++result.sessionsReleased;
+      } else {
+        TNAS_LOG(Warn).kv("session", key) << "cannot release unused session: " << released;
+      }
+    }
+  }
+  return result;
+}
+
+void SelfHealer::start(std::chrono::milliseconds interval) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this, interval] { loop(interval); });
+}
+
+void SelfHealer::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void SelfHealer::loop(std::chrono::milliseconds interval) {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    lock.unlock();
+    PassResult r = runOnce();
+    TNAS_LOG(Debug)
+            .kv("visited", r.visited)
+            .kv("relogins", r.relogins)
+            .kv("rescans", r.rescans)
+            .kv("cleaned", r.cleaned)
+            .kv("abnormal", r.abnormal)
+        << "self-healing pass";
+    lock.lock();
+    cv_.wait_for(lock, interval, [this] { return stopping_; });
+  }
+}
+
+}  // namespace tnascsi::agent::stage

@@ -1,0 +1,94 @@
+// NodeVolumes: expand and stats (see node_volumes.h).
+#include <sys/stat.h>
+
+#include <cerrno>
+
+#include "agent/stage/node_volumes.h"
+#include "common/log/log.h"
+
+namespace tnascsi::agent::stage {
+
+StatusOr<uint64_t> NodeVolumes::expand(const std::string& volumeId, const std::string& volumePath) {
+  TNAS_RETURN_IF_ERROR(validateVolumeId(volumeId));
+  TNAS_RETURN_IF_ERROR(guard_.check(volumePath, "volume_path"));
+  TNAS_ASSIGN_OR_RETURN(auto token, env_.inflight.tryAcquire(volumeId));
+  common::LogScope scope("volume", volumeId);
+  TNAS_ASSIGN_OR_RETURN(auto record, env_.records.load(volumeId));
+  if (!record || record->phase != AttachRecord::Phase::kStaged) {
+    return absl::NotFoundError("volume " + volumeId + " is not staged on this node");
+  }
+  if (!record->isIscsi()) return uint64_t{0};  // NFS: the quota grew on the server
+  TNAS_ASSIGN_OR_RETURN(auto where, attacher_.locate(*record));
+  if (!where.device) {
+    return absl::UnavailableError("volume " + volumeId + ": " + where.problem + "; retry later");
+  }
+  TNAS_ASSIGN_OR_RETURN(BlockDevice device, env_.blocks.rescanLun(where.device->address));
+  if (record->block) {
+    TNAS_LOG(Info).kv("bytes", device.sizeBytes) << "rescanned block volume";
+    return device.sizeBytes;
+  }
+  TNAS_RETURN_IF_ERROR(
+      env_.filesystems.growOnline(record->stagingPath, record->fsType, device.devnode));
+  TNAS_LOG(Info).kv("bytes", device.sizeBytes) << "grew filesystem online";
+  return device.sizeBytes;
+}
+
+StatusOr<VolumeCondition> NodeVolumes::liveCondition(const AttachRecord& record,
+                                                     const std::string& path,
+                                                     std::string* devnode) {
+  if (!record.isIscsi()) {
+    if (env_.mounter.isStale(path)) {
+      return VolumeCondition{true, "NFS mount at " + path + " is stale (server unreachable)"};
+    }
+    return VolumeCondition{false, "NFS mount is healthy"};
+  }
+  TNAS_ASSIGN_OR_RETURN(auto where, attacher_.locate(record));
+  if (!where.session) return VolumeCondition{true, where.problem};
+  if (where.session->state != "LOGGED_IN") {
+    return VolumeCondition{true, "iSCSI session to " + record.iqn + " is " + where.session->state +
+                                     " (iscsid is reconnecting)"};
+  }
+  if (!where.device) return VolumeCondition{true, where.problem};
+  *devnode = where.device->devnode;
+  if (!record.block && env_.mounter.isStale(path)) {
+    return VolumeCondition{true, "filesystem at " + path + " does not answer"};
+  }
+  return VolumeCondition{false, "iSCSI session and LUN are healthy"};
+}
+
+StatusOr<VolumeStats> NodeVolumes::stats(const std::string& volumeId,
+                                         const std::string& volumePath) {
+  TNAS_RETURN_IF_ERROR(validateVolumeId(volumeId));
+  TNAS_RETURN_IF_ERROR(guard_.check(volumePath, "volume_path"));
+  TNAS_ASSIGN_OR_RETURN(auto record, env_.records.load(volumeId));
+  if (!record || record->phase != AttachRecord::Phase::kStaged) {
+    return absl::NotFoundError("volume " + volumeId + " is not staged on this node");
+  }
+  struct stat st {};
+  if (::lstat(volumePath.c_str(), &st) != 0 && errno == ENOENT) {
+    return absl::NotFoundError("volume_path " + volumePath + " does not exist");
+  }
+  VolumeStats out;
+  out.block = record->block;
+  std::string devnode;
+  auto live = liveCondition(*record, volumePath, &devnode);
+  if (live.ok()) {
+    out.condition = *live;
+  } else {
+    // The seams could not answer now: fall back to the self-healing loop's last verdict.
+    auto healer = health_.get(volumeId);
+    out.condition = healer && healer->abnormal
+                        ? *healer
+                        : VolumeCondition{true, "cannot check the volume: " +
+                                                    std::string(live.status().message())};
+  }
+  if (out.condition.abnormal) return out;  // do not touch a sick device or mount
+  if (record->block) {
+    TNAS_ASSIGN_OR_RETURN(out.sizeBytes, env_.filesystems.deviceSize(devnode));
+  } else {
+    TNAS_ASSIGN_OR_RETURN(out.fs, env_.filesystems.stats(volumePath));
+  }
+  return out;
+}
+
+}  // namespace tnascsi::agent::stage

@@ -1,0 +1,109 @@
+// tnas-e2e: runs one volume lifecycle (test/e2e/lifecycle.h) against a running controller and node
+// agent and prints a step table; exit 0 when every step passed.
+//
+//   tnas-e2e --controller unix:///run/c.sock --node unix:///run/n.sock --sim-url http://127.0.0.1:P
+//            --protocol iscsi|nfs [--fs-type ext4|xfs] [--block] [--nfs-version 3|4.2]
+//            [--name pvc-x] [--size-mib 1024] [--param key=value]... [--kubelet-dir D]
+//            [--state-dir D] [--report out.json]
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include "test/e2e/lifecycle.h"
+
+namespace {
+
+int usage() {
+  std::fprintf(stderr,
+               "usage: tnas-e2e --controller EP --node EP [--sim-url URL] --protocol iscsi|nfs\n"
+               "       [--fs-type ext4|xfs] [--block] [--nfs-version V] [--name N] [--size-mib M]\n"
+               "       [--param k=v]... [--kubelet-dir D] [--state-dir D] [--report FILE]\n");
+  return 2;
+}
+
+std::string jsonEscape(const std::string& s) {
+  std::string o;
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      o += '\\';
+      o += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      o += ' ';
+    } else {
+      o += c;
+    }
+  }
+  return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  tnascsi::e2e::LifecycleConfig cfg;
+  std::string report;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "%s needs a value\n", a.c_str());
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--controller") {
+      cfg.controllerEndpoint = next();
+    } else if (a == "--node") {
+      cfg.nodeEndpoint = next();
+    } else if (a == "--sim-url") {
+      cfg.simUrl = next();
+    } else if (a == "--protocol") {
+      cfg.protocol = next();
+    } else if (a == "--fs-type") {
+      cfg.fsType = next();
+    } else if (a == "--block") {
+      cfg.block = true;
+    } else if (a == "--nfs-version") {
+      cfg.nfsVersion = next();
+    } else if (a == "--name") {
+      cfg.name = next();
+    } else if (a == "--size-mib") {
+      cfg.sizeBytes = std::atoll(next().c_str()) << 20;
+    } else if (a == "--param") {
+      std::string kv = next();
+      auto eq = kv.find('=');
+      if (eq == std::string::npos) return usage();
+      cfg.parameters[kv.substr(0, eq)] = kv.substr(eq + 1);
+    } else if (a == "--kubelet-dir") {
+      cfg.kubeletDir = next();
+    } else if (a == "--state-dir") {
+      cfg.stateDir = next();
+    } else if (a == "--report") {
+      report = next();
+    } else {
+      return usage();
+    }
+  }
+  if (cfg.controllerEndpoint.empty() || cfg.nodeEndpoint.empty()) return usage();
+  std::printf("lifecycle %s: protocol=%s %s\n", cfg.name.c_str(), cfg.protocol.c_str(),
+              cfg.block ? "block" : (cfg.protocol == "nfs" ? ("v" + cfg.nfsVersion).c_str()
+                                                           : cfg.fsType.c_str()));
+  auto result = tnascsi::e2e::runLifecycle(cfg);
+  double total = 0;
+  for (const auto& s : result.steps) total += s.ms;
+  std::printf("lifecycle %s: %s in %.1f s\n", cfg.name.c_str(), result.ok ? "PASSED" : "FAILED",
+              total / 1000);
+  if (!report.empty()) {
+    std::ofstream out(report);
+    out << "{\"name\":\"" << jsonEscape(cfg.name) << "\",\"ok\":" << (result.ok ? "true" : "false")
+        << ",\"steps\":[";
+    for (size_t i = 0; i < result.steps.size(); ++i) {
+      const auto& s = result.steps[i];
+      out << (i ? "," : "") << "{\"name\":\"" << jsonEscape(s.name) << "\",\"ms\":" << s.ms
+          << ",\"ok\":" << (s.ok ? "true" : "false") << ",\"detail\":\"" << jsonEscape(s.detail)
+          << "\"}";
+    }
+    out << "]}\n";
+  }
+  return result.ok ? 0 : 1;
+}

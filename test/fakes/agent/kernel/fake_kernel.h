@@ -1,0 +1,176 @@
+// FakeKernel and the four fakes built on it: a stateful, map-backed stand-in for the host's iSCSI
+// sessions, SCSI LUNs/block devices, on-disk contents and mount table. The fakes implement the
+// agent's seams (IscsiInitiator, BlockDevices, Filesystems, Mounter) against one shared
+// FakeKernel, so a login makes devices appear, a format changes what a probe sees, a logout makes
+// devices vanish, and mounts are visible to findByTarget/findByDevice — the same causality the
+// real kernel has. Tests arrange targets, inject failures per operation, and read counters.
+//
+// Thread-safe: every fake call locks FakeKernel::mu. Test code may touch the public fields while no
+// fake call is running (or while holding `mu`).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "agent/block/block_devices.h"
+#include "agent/block/filesystems.h"
+#include "agent/iscsi/initiator.h"
+#include "agent/mount/mounter.h"
+
+namespace tnascsi::agent::fakes {
+
+struct FakeLun {
+  int lun = 0;
+  std::string serial;
+  std::vector<std::string> designators;
+  uint64_t sizeBytes = 1ull << 30;
+  ProbeResult content;  // what a probe finds (blank by default)
+};
+
+inline FakeLun makeLun(int lun, std::string serial, std::vector<std::string> designators = {}) {
+  FakeLun l;
+  l.lun = lun;
+  l.serial = std::move(serial);
+  l.designators = std::move(designators);
+  return l;
+}
+
+struct FakeTarget {
+  std::string iqn;
+  std::string address = "192.0.2.10";
+  int port = 3260;
+  std::map<int, FakeLun> luns;
+  std::string chapUser;  // when set, logins must present exactly these credentials
+  std::string chapSecret;
+  bool reachable = true;
+};
+
+struct FakeDevice {
+  BlockDevice device;
+  int sid = -1;
+  int lun = 0;
+  bool hasHolders = false;
+};
+
+class FakeKernel {
+ public:
+  mutable std::mutex mu;
+
+  // --- arrangement ---
+  void addTarget(FakeTarget target);
+  // The LUN `lun` of target `iqn` (the backing store; survives logouts). Caller holds no lock.
+  FakeLun& lunOf(const std::string& iqn, int lun);
+
+  // --- state (guarded by mu) ---
+  std::map<std::string, FakeTarget> targets;  // by IQN
+  std::map<int, IscsiSession> sessions;       // by sid
+  std::map<std::string, FakeDevice> devices;  // by devnode
+  std::vector<MountEntry> mounts;             // in mount order (last = topmost)
+  std::set<std::string> staleMounts;          // targets whose filesystem no longer answers
+  std::string initiatorIqn = "iqn.2026-01.test:node-a";
+  bool scanOnLogin = true;  // false: LUNs appear only through waitForLun's precise scan
+  int nextSid = 1;
+  int nextDevice = 0;
+
+  // Failure injection: a non-OK status registered under an operation name ("login", "logout",
+  // "waitForLun", "format", "mount", "bindMount", "mountNfs", "unmount", "growOnline",
+  // "rescanLun", "removeLun", "flush", "probe", "stats") is returned by every call of it.
+  std::map<std::string, Status> failures;
+
+  // Call counters by operation name.
+  std::map<std::string, int> calls;
+  std::vector<LoginRequest> loginRequests;
+  std::vector<std::pair<std::string, std::vector<std::string>>> formats;  // fsType, options
+
+  // --- helpers for tests (lock internally) ---
+  int count(const std::string& op) const;
+  // Simulates a session that vanished (target reboot, manual logout): session and devices gone.
+  void dropSession(int sid);
+  // Simulates a device that vanished (LUN unmapped) while the session stays.
+  void dropDevice(const std::string& devnode);
+  std::optional<IscsiSession> sessionFor(const std::string& iqn) const;
+  std::string devnodeFor(const std::string& iqn, int lun) const;  // "" if absent
+  bool isMounted(const std::string& target) const;
+
+  // --- used by the fakes (caller holds mu) ---
+  Status failureLocked(const std::string& op);
+  FakeDevice* createDeviceLocked(int sid, int lun);
+  FakeDevice* deviceAtLocked(const ScsiAddress& address);
+  FakeLun* backingLocked(const FakeDevice& device);
+};
+
+class FakeIscsiInitiator final : public IscsiInitiator {
+ public:
+  explicit FakeIscsiInitiator(FakeKernel& kernel) : k_(kernel) {}
+  Status probe() override;
+  StatusOr<std::string> initiatorName() override;
+  StatusOr<IscsiSession> login(const LoginRequest& request) override;
+  Status logout(int sid) override;
+  StatusOr<std::vector<IscsiSession>> sessions() override;
+  StatusOr<std::optional<IscsiSession>> findSession(const std::string& targetIqn,
+                                                    const std::string& address, int port) override;
+
+ private:
+  FakeKernel& k_;
+};
+
+class FakeBlockDevices final : public BlockDevices {
+ public:
+  explicit FakeBlockDevices(FakeKernel& kernel) : k_(kernel) {}
+  StatusOr<std::vector<ScsiAddress>> sessionLuns(int sid) override;
+  StatusOr<BlockDevice> findLun(const ScsiAddress& address) override;
+  StatusOr<BlockDevice> waitForLun(const ScsiAddress& address,
+                                   std::chrono::milliseconds timeout) override;
+  StatusOr<BlockDevice> rescanLun(const ScsiAddress& address) override;
+  Status flush(const std::string& devnode) override;
+  Status removeLun(const ScsiAddress& address) override;
+
+ private:
+  FakeKernel& k_;
+};
+
+class FakeFilesystems final : public Filesystems {
+ public:
+  explicit FakeFilesystems(FakeKernel& kernel) : k_(kernel) {}
+  StatusOr<ProbeResult> probe(const std::string& devnode) override;
+  Status format(const std::string& devnode, const std::string& fsType,
+                const std::vector<std::string>& options) override;
+  Status growOnline(const std::string& mountPath, const std::string& fsType,
+                    const std::string& devnode) override;
+  StatusOr<FsStats> stats(const std::string& path) override;
+  StatusOr<uint64_t> deviceSize(const std::string& devnode) override;
+
+ private:
+  FakeKernel& k_;
+};
+
+class FakeMounter final : public Mounter {
+ public:
+  explicit FakeMounter(FakeKernel& kernel) : k_(kernel) {}
+  StatusOr<std::optional<MountEntry>> findByTarget(const std::string& target) override;
+  StatusOr<std::vector<MountEntry>> findByDevice(const std::string& devnode) override;
+  Status mount(const std::string& source, const std::string& target, const std::string& fsType,
+               const std::string& options) override;
+  Status bindMount(const std::string& source, const std::string& target, bool readOnly) override;
+  Status mountNfs(const NfsMountSpec& spec) override;
+  Status unmount(const std::string& target, bool force) override;
+  bool isStale(const std::string& target) override;
+
+ private:
+  FakeKernel& k_;
+};
+
+// All four fakes over one kernel, for convenience.
+struct FakeHost {
+  FakeKernel kernel;
+  FakeIscsiInitiator initiator{kernel};
+  FakeBlockDevices blocks{kernel};
+  FakeFilesystems filesystems{kernel};
+  FakeMounter mounter{kernel};
+};
+
+}  // namespace tnascsi::agent::fakes

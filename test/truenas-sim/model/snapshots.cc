@@ -1,0 +1,457 @@
+// Snapshots: zfs.snapshot.* (CORE, 24.10, 25.04, private on 25.10) and pool.snapshot.* (25.10)
+// with create/delete/query/get_instance/clone/rollback/hold/release/update (reference §3.8), and
+// pool.dataset.destroy_snapshots (a job).
+#include <algorithm>
+#include <cerrno>
+#include <ctime>
+#include <regex>
+
+#include "test/truenas-sim/model/api_error.h"
+#include "test/truenas-sim/model/model.h"
+#include "test/truenas-sim/model/query.h"
+#include "test/truenas-sim/model/schema.h"
+
+namespace tnascsi::sim {
+namespace {
+
+Json sprop(Json parsed, const std::string& raw, Json value) {
+  Json p = Json::object();
+  p.set("value", std::move(value));
+  p.set("rawvalue", raw);
+  p.set("source", "NONE");
+  p.set("parsed", std::move(parsed));
+  return p;
+}
+
+std::string expandSchema(const std::string& schema, int64_t now) {
+  std::time_t t = static_cast<std::time_t>(now);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[512];
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+  size_t n = std::strftime(buf, sizeof(buf), schema.c_str(), &tm);  // naming_schema is strftime
+#pragma GCC diagnostic pop
+  return std::string(buf, n);
+}
+
+bool validSnapshotComponent(const std::string& s) {
+  static const std::regex kRe("^[A-Za-z0-9_.:-]+$");
+  return !s.empty() && std::regex_match(s, kRe);
+}
+
+}  // namespace
+
+std::vector<std::string> Model::clonesOf(const std::string& snapshot) const {
+  std::vector<std::string> out;
+  for (const auto& [n, rec] : state_.datasets) {
+    if (rec.value("origin").asString() == snapshot) out.push_back(n);
+  }
+  return out;
+}
+
+std::vector<Json> Model::snapshotEntries() const {
+  std::vector<Json> out;
+  for (const auto& [name, rec] : state_.snapshots) {
+    const std::string ds = rec.value("dataset").asString();
+    Json e = Json::object();
+    e.set("id", name);
+    e.set("name", name);
+    e.set("pool", ds.substr(0, ds.find('/')));
+    e.set("type", "SNAPSHOT");
+    e.set("snapshot_name", rec.value("snapshot_name"));
+    e.set("dataset", ds);
+    e.set("createtxg", std::to_string(rec.value("createtxg").asInt()));
+    Json props = Json::object();
+    int64_t c = rec.value("creation").asInt();
+    props.set("creation", sprop(Json::date(c * 1000), std::to_string(c), std::to_string(c)));
+    props.set("used", sprop(0, "0", "0B"));
+    int64_t ref = rec.value("referenced", 0).asInt();
+    props.set("referenced", sprop(ref, std::to_string(ref), humanSize(ref)));
+    std::string clones;
+    for (const auto& cl : clonesOf(name)) clones += (clones.empty() ? "" : ",") + cl;
+    props.set("clones", sprop(clones, clones, clones));
+    int64_t holds = static_cast<int64_t>(rec.value("holds", Json::object()).size());
+    props.set("userrefs", sprop(holds, std::to_string(holds), std::to_string(holds)));
+    bool deferred = rec.value("defer_destroy", false).asBool();
+    props.set("defer_destroy", sprop(deferred, deferred ? "on" : "off", deferred ? "on" : "off"));
+    for (const auto& [k, v] : rec.value("user_properties").asObject()) {
+      Json up = sprop(v, v.asString(), v);
+      up.set("source", "LOCAL");
+      props.set(k, std::move(up));
+    }
+    e.set("properties", std::move(props));
+    if (personality_.version == Version::kScale2510) {
+      Json up = Json::object();
+      for (const auto& [k, v] : rec.value("user_properties").asObject()) {
+        up.set(k, v);
+      }
+      e.set("user_properties", std::move(up));
+    }
+    e.set("holds", rec.value("holds", Json::object()));
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+void Model::registerSnapshots(const std::string& ns) {
+  const std::string verbose = ns == "pool.snapshot" ? "PoolSnapshot" : "ZFSSnapshot";
+  reg(
+      ns + ".query",
+      [this](const Json& a) { return runQuery(snapshotEntries(), a.at(0), a.at(1)); }, false);
+  reg(
+      ns + ".get_instance",
+      [this, verbose](const Json& a) {
+        return getInstance(snapshotEntries(), "id", a.at(0), verbose, a.at(1));
+      },
+      false);
+  reg(ns + ".create", [this](const Json& a) { return snapshotCreate(a); });
+  reg(ns + ".delete", [this](const Json& a) { return snapshotDelete(a); });
+  reg(ns + ".clone", [this](const Json& a) { return snapshotClone(a); });
+  reg(ns + ".rollback", [this](const Json& a) { return snapshotRollback(a); });
+  reg(ns + ".update", [this](const Json& a) { return snapshotUpdate(a); });
+  for (const char* verb : {"hold", "release"}) {
+    const bool hold = std::string(verb) == "hold";
+    reg(ns + "." + verb, [this, hold, verbose](const Json& a) -> StatusOr<Json> {
+      const std::string id = a.at(0).asString();
+      auto it = state_.snapshots.find(id);
+      if (it == state_.snapshots.end()) return instanceNotFound(verbose, id);
+      Json& holds = it->second["holds"];
+      if (!holds.isObject()) holds = Json::object();
+      if (hold) {
+        holds.set("truenas", nowSeconds());
+      } else {
+        holds.erase("truenas");
+      }
+      return Json();
+    });
+  }
+}
+
+StatusOr<Json> Model::snapshotCreate(const Json& params) {
+  const Json data = params.at(0);
+  Verrors v;
+  ArgCheck c(data, "snapshot_create", false, v);
+  TNAS_SIM_VERRORS_CHECK(v);
+  std::vector<std::string> allowed = {"dataset", "name",        "naming_schema", "recursive",
+                                      "exclude", "vmware_sync", "properties"};
+  if (personality_.suspendVms) allowed.push_back("suspend_vms");
+  c.allowOnly(allowed);
+  auto dataset = c.str("dataset", true);
+  auto name = c.str("name");
+  auto schema = c.str("naming_schema");
+  c.boolean("recursive");
+  auto exclude = c.list("exclude");
+  TNAS_SIM_VERRORS_CHECK(v);
+  if (name && schema) {
+    c.error("naming_schema", "You can't specify name and naming schema at the same time");
+  } else if (!name && !schema) {
+    c.error("naming_schema", "You must specify either name or naming schema");
+  }
+  TNAS_SIM_VERRORS_CHECK(v);
+  std::string snapName = name ? *name : expandSchema(*schema, nowSeconds());
+  const std::string full = *dataset + "@" + snapName;
+  if (!validSnapshotComponent(snapName) || full.size() >= 256) {
+    c.error("name", "Invalid snapshot name");
+  }
+  TNAS_SIM_VERRORS_CHECK(v);
+  if (!state_.datasets.count(*dataset)) {
+    return callError(
+        "Failed to snapshot " + full + ": cannot open '" + *dataset + "': dataset does not exist",
+        ENOENT);
+  }
+  std::vector<std::string> targets = {*dataset};
+  if (data.value("recursive", false).asBool()) {
+    for (const auto& [n, rec] : state_.datasets) {
+      if (!isChildOf(n, *dataset)) continue;
+      bool excluded = false;
+      for (const Json& x : exclude.value_or(Json::Array{})) excluded |= x.asString() == n;
+      if (!excluded) targets.push_back(n);
+    }
+  }
+  for (const auto& ds : targets) {
+    if (state_.snapshots.count(ds + "@" + snapName)) {
+      return callError("Failed to snapshot " + full + ": dataset already exists", EEXIST);
+    }
+  }
+  const int64_t txg = ++state_.txg;
+  for (const auto& ds : targets) {
+    const Json& drec = state_.datasets[ds];
+    Json rec = Json::object();
+    rec.set("name", ds + "@" + snapName);
+    rec.set("dataset", ds);
+    rec.set("snapshot_name", snapName);
+    rec.set("createtxg", txg);
+    rec.set("creation", nowSeconds());
+    rec.set("referenced", drec.value("written", 0));
+    rec.set("user_properties", Json::object());
+    for (const auto& [k, pv] : data.value("properties").asObject()) {
+      if (k.find(':') != std::string::npos) rec["user_properties"].set(k, pv);
+    }
+    rec.set("holds", Json::object());
+    if (drec.value("type").asString() == "VOLUME") {
+      rec.set("volsize", drec.value("volsize"));
+    }
+    state_.snapshots[ds + "@" + snapName] = rec;
+    Json ev = Json::object();
+    ev.set("event", "snapshot.create");
+    ev.set("snapshot", ds + "@" + snapName);
+    ev.set("dataset", ds);
+    ev.set("type", drec.value("type"));
+    emit(std::move(ev));
+  }
+  for (const Json& e : snapshotEntries()) {
+    if (e.value("id").asString() == full) return e;
+  }
+  return Json();
+}
+
+StatusOr<Json> Model::snapshotDelete(const Json& params) {
+  const std::string id = params.at(0).asString();
+  const Json options = params.at(1).isObject() ? params.at(1) : Json::object();
+  const bool defer = options.value("defer", false).asBool();
+  const std::string verbose =
+      personality_.snapshotNs == "pool.snapshot" ? "PoolSnapshot" : "ZFSSnapshot";
+  auto it = state_.snapshots.find(id);
+  if (it == state_.snapshots.end()) return instanceNotFound(verbose, id);
+  std::vector<std::string> victims = {id};
+  if (options.value("recursive", false).asBool()) {
+    const std::string ds = it->second.value("dataset").asString();
+    const std::string sn = it->second.value("snapshot_name").asString();
+    for (const auto& [n, rec] : state_.snapshots) {
+      if (isChildOf(rec.value("dataset").asString(), ds) &&
+          rec.value("snapshot_name").asString() == sn) {
+        victims.push_back(n);
+      }
+    }
+  }
+  for (const auto& s : victims) {
+    auto clones = clonesOf(s);
+    if (!clones.empty() && !defer) {
+      std::string list;
+      for (const auto& cl : clones) list += (list.empty() ? "" : ", ") + cl;
+      return validationError("options.defer", "Please set this attribute as '" + s +
+                                                  "' snapshot has dependent clones: " + list);
+    }
+    if (state_.snapshots[s].value("holds", Json::object()).size() > 0 && !defer) {
+      return callError("cannot destroy snapshot " + s + ": dataset is busy", EBUSY);
+    }
+  }
+  for (const auto& s : victims) {
+    Json& rec = state_.snapshots[s];
+    if (defer && (!clonesOf(s).empty() || rec.value("holds", Json::object()).size() > 0)) {
+      rec.set("defer_destroy", true);  // destroyed when the last clone/hold goes
+      continue;
+    }
+    const std::string ds = rec.value("dataset").asString();
+    Json ev = Json::object();
+    ev.set("event", "snapshot.delete");
+    ev.set("snapshot", s);
+    ev.set("dataset", ds);
+    ev.set("type", state_.datasets[ds].value("type"));
+    emit(std::move(ev));
+    state_.snapshots.erase(s);
+  }
+  return Json(true);
+}
+
+StatusOr<Json> Model::snapshotClone(const Json& params) {
+  const Json data = params.at(0);
+  Verrors v;
+  ArgCheck c(data, "snapshot_clone", false, v);
+  TNAS_SIM_VERRORS_CHECK(v);
+  c.allowOnly({"snapshot", "dataset_dst", "dataset_properties"});
+  auto snap = c.str("snapshot", true);
+  auto dst = c.str("dataset_dst", true);
+  TNAS_SIM_VERRORS_CHECK(v);
+  auto sit = state_.snapshots.find(*snap);
+  if (sit == state_.snapshots.end()) {
+    return callError("Failed to clone snapshot: cannot open '" + *snap +
+                     "': dataset does not exist");
+  }
+  if (state_.datasets.count(*dst)) {
+    return callError("Failed to clone snapshot: cannot create '" + *dst +
+                     "': dataset already exists");
+  }
+  const size_t slash = dst->rfind('/');
+  if (slash == std::string::npos || !state_.datasets.count(dst->substr(0, slash))) {
+    return callError("Failed to clone snapshot: cannot create '" + *dst +
+                     "': parent does not exist");
+  }
+  if (dst->substr(0, dst->find('/')) != snap->substr(0, snap->find('/'))) {
+    return callError("Failed to clone snapshot: cannot create '" + *dst +
+                     "': source and target pools differ");
+  }
+  const std::string origDs = sit->second.value("dataset").asString();
+  const Json& orig = state_.datasets[origDs];
+  Json rec = Json::object();
+  rec.set("name", *dst);
+  rec.set("type", orig.value("type"));
+  rec.set("creation", nowSeconds());
+  rec.set("origin", *snap);
+  rec.set("props", Json::object());
+  rec.set("user_properties", Json::object());
+  const bool volume = orig.value("type").asString() == "VOLUME";
+  if (volume) {
+    rec.set("volsize", sit->second.value("volsize", orig.value("volsize")));
+    rec.set("volblocksize", orig.value("volblocksize"));
+    rec.set("sparse", true);
+    rec.set("written", int64_t{8192});
+  } else {
+    rec.set("written", int64_t{8192});
+  }
+  for (const auto& [k, pv] : data.value("dataset_properties").asObject()) {
+    if (k.find(':') != std::string::npos) {
+      rec["user_properties"].set(k, pv);
+    } else {
+      rec["props"].set(k, pv.isString() ? pv.asString() : pv.dump());
+    }
+  }
+  state_.datasets[*dst] = rec;
+  Json ev = Json::object();
+  ev.set("event", "snapshot.clone");
+  ev.set("snapshot", *snap);
+  ev.set("name", *dst);
+  ev.set("type", orig.value("type"));
+  if (!volume) ev.set("mountpoint", "/mnt/" + *dst);
+  emit(std::move(ev));
+  return Json(true);
+}
+
+StatusOr<Json> Model::snapshotRollback(const Json& params) {
+  const std::string id = params.at(0).asString();
+  const Json options = params.at(1).isObject() ? params.at(1) : Json::object();
+  auto it = state_.snapshots.find(id);
+  if (it == state_.snapshots.end()) {
+    return callError("Failed to rollback snapshot: cannot open '" + id +
+                     "': dataset does not exist");
+  }
+  const std::string ds = it->second.value("dataset").asString();
+  const int64_t txg = it->second.value("createtxg").asInt();
+  std::vector<std::string> newer;
+  for (const auto& [n, rec] : state_.snapshots) {
+    if (rec.value("dataset").asString() == ds && rec.value("createtxg").asInt() > txg) {
+      newer.push_back(n);
+    }
+  }
+  const bool recursive = options.value("recursive", false).asBool();
+  const bool recursiveClones = options.value("recursive_clones", false).asBool();
+  if (!newer.empty() && !recursive && !recursiveClones) {
+    std::string list;
+    for (const auto& n : newer) list += "\n" + n;
+    return callError("Failed to rollback snapshot: cannot rollback to '" + id +
+                     "': more recent snapshots or bookmarks exist\nuse '-r' to force deletion "
+                     "of the following snapshots and bookmarks:" +
+                     list);
+  }
+  for (const auto& n : newer) {
+    auto clones = clonesOf(n);
+    if (!clones.empty() && !recursiveClones) {
+      return callError("Failed to rollback snapshot: cannot rollback to '" + id +
+                       "': clones of previous snapshots exist\nuse '-R' to force deletion of "
+                       "the following clones and dependents:\n" +
+                       clones.front());
+    }
+  }
+  for (const auto& n : newer) {
+    for (const auto& cl : clonesOf(n)) {
+      TNAS_RETURN_IF_ERROR(removeDatasetAttachments(cl, false));
+      Json ev = Json::object();
+      bool vol = state_.datasets[cl].value("type").asString() == "VOLUME";
+      ev.set("event", vol ? "zvol.delete" : "dataset.delete");
+      ev.set("name", cl);
+      if (!vol) ev.set("mountpoint", "/mnt/" + cl);
+      emit(std::move(ev));
+      state_.datasets.erase(cl);
+    }
+    Json ev = Json::object();
+    ev.set("event", "snapshot.delete");
+    ev.set("snapshot", n);
+    ev.set("dataset", ds);
+    ev.set("type", state_.datasets[ds].value("type"));
+    emit(std::move(ev));
+    state_.snapshots.erase(n);
+  }
+  Json& drec = state_.datasets[ds];
+  if (drec.value("type").asString() == "VOLUME" && it->second.contains("volsize")) {
+    drec.set("volsize", it->second.value("volsize"));
+  }
+  Json ev = Json::object();
+  ev.set("event", "snapshot.rollback");
+  ev.set("snapshot", id);
+  ev.set("dataset", ds);
+  ev.set("type", drec.value("type"));
+  emit(std::move(ev));
+  return Json();
+}
+
+StatusOr<Json> Model::snapshotUpdate(const Json& params) {
+  const std::string id = params.at(0).asString();
+  const Json data = params.at(1);
+  const std::string verbose =
+      personality_.snapshotNs == "pool.snapshot" ? "PoolSnapshot" : "ZFSSnapshot";
+  auto it = state_.snapshots.find(id);
+  if (it == state_.snapshots.end()) return instanceNotFound(verbose, id);
+  Verrors v;
+  ArgCheck c(data, "snapshot_update", personality_.version == Version::kScale2510, v);
+  TNAS_SIM_VERRORS_CHECK(v);
+  std::vector<std::string> allowed = {"user_properties_update"};
+  if (personality_.version == Version::kScale2510) allowed.push_back("user_properties_remove");
+  c.allowOnly(allowed);
+  TNAS_SIM_VERRORS_CHECK(v);
+  Json& ups = it->second["user_properties"];
+  if (!ups.isObject()) ups = Json::object();
+  for (const Json& up : data.value("user_properties_update").asArray()) {
+    const std::string key = up.value("key").asString();
+    if (up.value("remove", false).asBool()) {
+      ups.erase(key);
+    } else {
+      ups.set(key, up.value("value"));
+    }
+  }
+  for (const Json& key : data.value("user_properties_remove").asArray()) {
+    ups.erase(key.asString());
+  }
+  for (const Json& e : snapshotEntries()) {
+    if (e.value("id").asString() == id) return e;
+  }
+  return Json();
+}
+
+StatusOr<Json> Model::destroySnapshots(const Json& params) {
+  const std::string name = params.at(0).asString();
+  const Json opts = params.at(1).isObject() ? params.at(1) : Json::object();
+  if (!state_.datasets.count(name)) return instanceNotFound("PoolDataset", name);
+  const bool all = opts.value("all", personality_.destroySnapshotsAllDefault).asBool();
+  const bool recursive = opts.value("recursive", false).asBool();
+  std::vector<std::string> wanted;
+  for (const Json& s : opts.value("snapshots").asArray()) wanted.push_back(s.asString());
+  Json destroyed = Json::array();
+  std::vector<std::string> victims;
+  for (const auto& [n, rec] : state_.snapshots) {
+    const std::string ds = rec.value("dataset").asString();
+    if (ds != name && !(recursive && isChildOf(ds, name))) continue;
+    const std::string sn = rec.value("snapshot_name").asString();
+    if (all || std::find(wanted.begin(), wanted.end(), sn) != wanted.end()) victims.push_back(n);
+  }
+  for (const auto& n : victims) {
+    if (!clonesOf(n).empty()) {
+      return callError("Failed to destroy snapshot " + n + ": snapshot has dependent clones",
+                       EFAULT);
+    }
+  }
+  for (const auto& n : victims) {
+    const std::string ds = state_.snapshots[n].value("dataset").asString();
+    Json ev = Json::object();
+    ev.set("event", "snapshot.delete");
+    ev.set("snapshot", n);
+    ev.set("dataset", ds);
+    ev.set("type", state_.datasets[ds].value("type"));
+    emit(std::move(ev));
+    state_.snapshots.erase(n);
+    destroyed.push(n);
+  }
+  return destroyed;
+}
+
+}  // namespace tnascsi::sim

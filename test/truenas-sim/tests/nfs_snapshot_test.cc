@@ -1,0 +1,217 @@
+// Conformance: NFS shares (reference §5) and snapshots (§3.8) on every personality.
+#include <cerrno>
+
+#include "test/truenas-sim/tests/conformance.h"
+
+namespace tnascsi::sim::testing {
+namespace {
+
+class NfsTest : public ConformanceTest {};
+
+TEST_P(NfsTest, CreateQueryDeleteShapePerVersion) {
+  createFs("tank/s");
+  Json s =
+      ok("sharing.nfs.create",
+         arr({nfsShare(
+             "/mnt/tank/s",
+             obj({{"comment", "csi"}, {"maproot_user", "root"}, {"maproot_group", "root"}}))}));
+  EXPECT_EQ(s.contains("paths"), core());
+  EXPECT_EQ(s.contains("path"), !core());
+  EXPECT_EQ(s.contains("expose_snapshots"), scale25());
+  EXPECT_FALSE(s.value("locked").asBool());
+  Json q = ok("sharing.nfs.query", arr({arr({core() ? arr({"paths", "rin", "/mnt/tank/s"})
+                                                    : arr({"path", "=", "/mnt/tank/s"})})}));
+  ASSERT_EQ(q.size(), 1u);
+  Json del = ok("sharing.nfs.delete", arr({s.value("id")}));
+  if (scale25()) {
+    EXPECT_EQ(del, Json(true));
+  } else {
+    EXPECT_TRUE(del.isNull()) << del.dump();
+  }
+}
+
+TEST_P(NfsTest, PathMustBeInsideAPoolAndExist) {
+  const std::string attr = core() ? "sharing_nfs_create.paths" : "sharing_nfs_create.path";
+  Reply r = client_->call("sharing.nfs.create", arr({nfsShare("/srv/x")}));
+  expectValidation(r, attr, "The path must reside within a pool mount point");
+  r = client_->call("sharing.nfs.create", arr({nfsShare("/mnt/tank/missing")}));
+  expectValidation(r, attr, "does not exist");
+}
+
+TEST_P(NfsTest, HostAndNetworkLimit) {
+  createFs("tank/s");
+  Json hosts = Json::array();
+  for (int i = 0; i < 43; ++i) hosts.push("host" + std::to_string(i));
+  Reply r =
+      client_->call("sharing.nfs.create", arr({nfsShare("/mnt/tank/s", obj({{"hosts", hosts}}))}));
+  if (scale25()) {
+    expectValidation(r, "sharing_nfs_create.hosts", "at most 42 items");
+  } else {
+    EXPECT_TRUE(r.ok) << r.describe();
+  }
+  Json nets = Json::array();
+  for (int i = 0; i < 43; ++i) nets.push("10.0." + std::to_string(i) + ".0/24");
+  r = client_->call(
+      "sharing.nfs.create",
+      arr({nfsShare("/mnt/tank/s", obj({{"networks", nets}, {"hosts", arr({"z"})}}))}));
+  if (scale25()) {
+    expectValidation(r, "sharing_nfs_create.networks", "at most 42 items");
+  } else {
+    EXPECT_TRUE(r.ok) << r.describe();
+  }
+}
+
+TEST_P(NfsTest, ExportConflicts) {
+  createFs("tank/s");
+  ok("sharing.nfs.create",
+     arr({nfsShare("/mnt/tank/s", obj({{"networks", arr({"10.0.0.0/24"})}}))}));
+  Reply r =
+      client_->call("sharing.nfs.create",
+                    arr({nfsShare("/mnt/tank/s", obj({{"networks", arr({"10.0.0.0/24"})}}))}));
+  expectValidation(r, "sharing_nfs_create.networks", "Export conflict");
+  ok("sharing.nfs.create",
+     arr({nfsShare("/mnt/tank/s", obj({{"networks", arr({"10.1.0.0/24"})}}))}));
+  r = client_->call("sharing.nfs.create",
+                    arr({nfsShare("/mnt/tank/s", obj({{"networks", arr({"not-a-net"})}}))}));
+  expectValidation(r, "sharing_nfs_create.networks", "Invalid IP network");
+}
+
+TEST_P(NfsTest, MaprootAndMapall) {
+  createFs("tank/s");
+  Reply r = client_->call(
+      "sharing.nfs.create",
+      arr({nfsShare("/mnt/tank/s", obj({{"maproot_user", "root"}, {"mapall_user", "nobody"}}))}));
+  expectValidation(r, "sharing_nfs_create.mapall_user", "maproot_user disqualifies mapall_user");
+  r = client_->call("sharing.nfs.create",
+                    arr({nfsShare("/mnt/tank/s", obj({{"maproot_group", "wheel"}}))}));
+  expectValidation(r, "sharing_nfs_create.maproot_user", "map group");
+  r = client_->call("sharing.nfs.create",
+                    arr({nfsShare("/mnt/tank/s", obj({{"mapall_user", "nosuchuser"}}))}));
+  expectValidation(r, "sharing_nfs_create.mapall_user", "not found");
+}
+
+TEST_P(NfsTest, StrictModelsRejectUnknownKeys) {
+  createFs("tank/s");
+  Reply r =
+      client_->call("sharing.nfs.create", arr({nfsShare("/mnt/tank/s", obj({{"bogus", 1}}))}));
+  expectValidation(r, "sharing_nfs_create.bogus",
+                   scale25() ? "Extra inputs are not permitted" : "Field was not expected");
+  r = client_->call("sharing.nfs.create", arr({nfsShare("/mnt/tank/s", obj({{"ro", "yes"}}))}));
+  expectValidation(r, "sharing_nfs_create.ro", scale25() ? "valid boolean" : "Not a boolean");
+}
+
+class SnapshotTest : public ConformanceTest {};
+
+TEST_P(SnapshotTest, NamespacePerVersion) {
+  createFs("tank/d");
+  Reply r =
+      client_->call("pool.snapshot.create", arr({obj({{"dataset", "tank/d"}, {"name", "s"}})}));
+  if (personality() == "25.10") {
+    EXPECT_TRUE(r.ok) << r.describe();
+    // zfs.snapshot.* is private on 25.10 but still executes.
+    EXPECT_EQ(ok("zfs.snapshot.query", arr({})).size(), 1u);
+  } else {
+    ASSERT_FALSE(r.ok);
+    if (client_->legacy()) {
+      EXPECT_EQ(r.errnum, 201) << r.describe();
+    } else {
+      EXPECT_EQ(r.code, -32601) << r.describe();
+    }
+  }
+}
+
+TEST_P(SnapshotTest, CreateQueryDelete) {
+  createZvol("tank/v", kGiB);
+  Json s = ok(snapNs() + ".create", arr({obj({{"dataset", "tank/v"}, {"name", "snap-1"}})}));
+  EXPECT_EQ(s.value("id").asString(), "tank/v@snap-1");
+  EXPECT_EQ(s.value("snapshot_name").asString(), "snap-1");
+  EXPECT_EQ(s.value("dataset").asString(), "tank/v");
+  EXPECT_EQ(s.value("type").asString(), "SNAPSHOT");
+  Json q = ok(snapNs() + ".query",
+              arr({arr({arr({"dataset", "=", "tank/v"})}), obj({{"select", arr({"name"})}})}));
+  ASSERT_EQ(q.size(), 1u);
+  EXPECT_EQ(q.at(0).value("name").asString(), "tank/v@snap-1");
+  Reply r =
+      client_->call(snapNs() + ".create", arr({obj({{"dataset", "tank/v"}, {"name", "snap-1"}})}));
+  expectCallError(r, EEXIST, "Failed to snapshot tank/v@snap-1");
+  r = client_->call(
+      snapNs() + ".create",
+      arr({obj({{"dataset", "tank/v"}, {"name", "a"}, {"naming_schema", "auto-%Y"}})}));
+  expectValidation(r, "snapshot_create.naming_schema",
+                   "You can't specify name and naming schema at the same time");
+  r = client_->call(snapNs() + ".create", arr({obj({{"dataset", "tank/v"}})}));
+  expectValidation(r, "snapshot_create.naming_schema",
+                   "You must specify either name or naming schema");
+  r = client_->call(snapNs() + ".create",
+                    arr({obj({{"dataset", "tank/v"}, {"name", "bad name"}})}));
+  expectValidation(r, "snapshot_create.name", "Invalid snapshot name");
+  Json byschema = ok(snapNs() + ".create",
+                     arr({obj({{"dataset", "tank/v"}, {"naming_schema", "auto-%Y%m%d"}})}));
+  EXPECT_EQ(byschema.value("snapshot_name").asString().rfind("auto-20", 0), 0u);
+  EXPECT_EQ(ok(snapNs() + ".delete", arr({"tank/v@snap-1"})), Json(true));
+  r = client_->call(snapNs() + ".get_instance", arr({"tank/v@snap-1"}));
+  EXPECT_TRUE(r.hasItem("", "does not exist")) << r.describe();
+}
+
+TEST_P(SnapshotTest, DependentClonesBlockDeleteUnlessDefer) {
+  createZvol("tank/v", kGiB);
+  ok(snapNs() + ".create", arr({obj({{"dataset", "tank/v"}, {"name", "s"}})}));
+  ok(snapNs() + ".clone", arr({obj({{"snapshot", "tank/v@s"}, {"dataset_dst", "tank/c"}})}));
+  Reply r = client_->call(snapNs() + ".delete", arr({"tank/v@s"}));
+  expectValidation(r, "options.defer", "snapshot has dependent clones: tank/c");
+  r = client_->call("pool.dataset.delete", arr({"tank/v", obj({{"recursive", true}})}));
+  expectCallError(r, EFAULT, "dependent clones");
+  EXPECT_EQ(ok(snapNs() + ".delete", arr({"tank/v@s", obj({{"defer", true}})})), Json(true));
+  Json c = ok("pool.dataset.get_instance", arr({"tank/c"}));
+  EXPECT_EQ(c.value("origin").value("value").asString(), "tank/v@s");
+  Json deferred = ok(snapNs() + ".get_instance", arr({"tank/v@s"}));
+  EXPECT_EQ(deferred.value("properties").value("defer_destroy").value("value").asString(), "on");
+  ok("pool.dataset.delete", arr({"tank/c"}));
+  EXPECT_EQ(ok(snapNs() + ".query", arr({})).size(), 0u) << "destroyed with its last clone";
+  r = client_->call(snapNs() + ".clone",
+                    arr({obj({{"snapshot", "tank/v@nope"}, {"dataset_dst", "tank/d"}})}));
+  expectCallError(r, EFAULT, "Failed to clone snapshot");
+}
+
+TEST_P(SnapshotTest, DatasetDeleteNeedsRecursiveForSnapshots) {
+  createFs("tank/d");
+  ok(snapNs() + ".create", arr({obj({{"dataset", "tank/d"}, {"name", "s"}})}));
+  Reply r = client_->call("pool.dataset.delete", arr({"tank/d"}));
+  expectCallError(r, EFAULT, "Failed to delete dataset");
+  ok("pool.dataset.delete", arr({"tank/d", obj({{"recursive", true}})}));
+  EXPECT_EQ(ok(snapNs() + ".query", arr({})).size(), 0u);
+}
+
+TEST_P(SnapshotTest, RollbackToOlderSnapshotNeedsRecursive) {
+  createZvol("tank/v", kGiB);
+  ok(snapNs() + ".create", arr({obj({{"dataset", "tank/v"}, {"name", "s1"}})}));
+  ok("pool.dataset.update", arr({"tank/v", obj({{"volsize", 2 * kGiB}})}));
+  ok(snapNs() + ".create", arr({obj({{"dataset", "tank/v"}, {"name", "s2"}})}));
+  Reply r = client_->call(snapNs() + ".rollback", arr({"tank/v@s1"}));
+  expectCallError(r, EFAULT, "more recent snapshots");
+  EXPECT_TRUE(ok(snapNs() + ".rollback", arr({"tank/v@s1", obj({{"recursive", true}})})).isNull());
+  EXPECT_EQ(ok(snapNs() + ".query", arr({})).size(), 1u);
+  Json v = ok("pool.dataset.get_instance", arr({"tank/v"}));
+  EXPECT_EQ(v.value("volsize").value("parsed").asInt(), kGiB);
+}
+
+TEST_P(SnapshotTest, CloneIsQueryableAndMountedForFilesystems) {
+  createFs("tank/d");
+  ok(snapNs() + ".create", arr({obj({{"dataset", "tank/d"}, {"name", "s"}})}));
+  EXPECT_EQ(
+      ok(snapNs() + ".clone", arr({obj({{"snapshot", "tank/d@s"}, {"dataset_dst", "tank/e"}})})),
+      Json(true));
+  Json e = ok("pool.dataset.get_instance", arr({"tank/e"}));
+  EXPECT_EQ(e.value("mountpoint").asString(), "/mnt/tank/e");
+  Reply r = client_->call(snapNs() + ".clone",
+                          arr({obj({{"snapshot", "tank/d@s"}, {"dataset_dst", "tank/e"}})}));
+  expectCallError(r, EFAULT, "already exists");
+}
+
+INSTANTIATE_TEST_SUITE_P(AllVersions, NfsTest, ::testing::ValuesIn(allPersonalities()),
+                         personalityTestName);
+INSTANTIATE_TEST_SUITE_P(AllVersions, SnapshotTest, ::testing::ValuesIn(allPersonalities()),
+                         personalityTestName);
+
+}  // namespace
+}  // namespace tnascsi::sim::testing

@@ -1,0 +1,178 @@
+// LibmountMounter against the real kernel: tmpfs, bind, read-only remount, a loop device with
+// ext4, findByDevice, unmount (plain and forced), isStale. Runs in a private mount namespace
+// (unshare at start-up, before any thread exists) so nothing leaks to the host. Needs root;
+// skips cleanly otherwise.
+#include "agent/mount/libmount_mounter.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "agent/mount/path_probe.h"
+
+namespace tnascsi::agent {
+namespace {
+
+bool gPrivateNs = false;
+std::string gSkipReason;
+
+class PrivateNamespace : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    if (::geteuid() != 0) {
+      gSkipReason = "needs root";
+      return;
+    }
+    if (::unshare(CLONE_NEWNS) != 0 ||
+        ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+      gSkipReason = "cannot create a private mount namespace";
+      return;
+    }
+    gPrivateNs = true;
+  }
+};
+
+const auto* const kEnv = ::testing::AddGlobalTestEnvironment(new PrivateNamespace);
+
+int run(const std::string& cmd) {
+  return std::system((cmd + " >/dev/null 2>&1").c_str());
+}
+
+class LibmountTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!gPrivateNs) GTEST_SKIP() << gSkipReason;
+    char tmpl[] = "/tmp/tnas-mount-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    for (auto d : {"a", "b", "c"}) std::filesystem::create_directory(dir_ + "/" + d);
+  }
+  void TearDown() override {
+    if (dir_.empty()) return;
+    for (auto d : {"c", "b", "a"}) ::umount2((dir_ + "/" + d).c_str(), MNT_DETACH);
+    if (!loop_.empty()) run("losetup -d " + loop_);
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  std::string attachLoop(const std::string& fs) {
+    std::string img = dir_ + "/img";
+    { std::ofstream(img).close(); }
+    std::filesystem::resize_file(img, 64ull << 20);
+    if (run("mkfs." + fs + " -q " + img) != 0) return "";
+    FILE* p = ::popen(("losetup --find --show " + img + " 2>/dev/null").c_str(), "r");
+    if (p == nullptr) return "";
+    char buf[64] = {};
+    if (std::fgets(buf, sizeof buf, p) == nullptr) buf[0] = 0;
+    ::pclose(p);
+    loop_ = buf;
+    while (!loop_.empty() && (loop_.back() == '\n')) loop_.pop_back();
+    return loop_;
+  }
+  std::string dir_;
+  std::string loop_;
+  LibmountMounter mounter_;
+};
+
+TEST_F(LibmountTest, MountFindAndUnmountTmpfs) {
+  std::string a = dir_ + "/a";
+  ASSERT_TRUE(mounter_.mount("tmpfs", a, "tmpfs", "size=1m,noexec,nosuid").ok());
+  auto e = mounter_.findByTarget(a);
+  ASSERT_TRUE(e.ok() && e->has_value()) << e.status();
+  EXPECT_EQ((*e)->fsType, "tmpfs");
+  EXPECT_NE((*e)->options.find("noexec"), std::string::npos);
+  EXPECT_FALSE((*e)->readOnly());
+  EXPECT_FALSE(mounter_.isStale(a));
+  ASSERT_TRUE(mounter_.unmount(a, false).ok());
+  EXPECT_FALSE(mounter_.findByTarget(a)->has_value());
+  EXPECT_TRUE(mounter_.unmount(a, false).ok());  // nothing mounted: OK
+}
+
+TEST_F(LibmountTest, BindAndReadOnlyRemount) {
+  std::string a = dir_ + "/a", b = dir_ + "/b", c = dir_ + "/c";
+  ASSERT_TRUE(mounter_.mount("tmpfs", a, "tmpfs", "size=1m").ok());
+  { std::ofstream(a + "/file") << "data"; }
+  ASSERT_TRUE(mounter_.bindMount(a, b, false).ok());
+  ASSERT_TRUE(mounter_.bindMount(a, c, true).ok());
+  EXPECT_TRUE(std::filesystem::exists(b + "/file"));
+  EXPECT_FALSE((*mounter_.findByTarget(b))->readOnly());
+  EXPECT_TRUE((*mounter_.findByTarget(c))->readOnly());
+  int fd = ::open((c + "/new").c_str(), O_CREAT | O_WRONLY, 0600);
+  EXPECT_LT(fd, 0);
+  EXPECT_EQ(errno, EROFS);
+  if (fd >= 0) ::close(fd);
+  ASSERT_TRUE(mounter_.unmount(c, true).ok());  // forced path on a live mount
+  ASSERT_TRUE(mounter_.unmount(b, false).ok());
+}
+
+TEST_F(LibmountTest, LoopDeviceExt4FindByDevice) {
+  std::string dev = attachLoop("ext4");
+  if (dev.empty()) GTEST_SKIP() << "no loop device or mkfs.ext4";
+  std::string a = dir_ + "/a", b = dir_ + "/b";
+  ASSERT_TRUE(mounter_.mount(dev, a, "ext4", "noatime").ok());
+  ASSERT_TRUE(mounter_.bindMount(a, b, true).ok());
+  auto byDev = mounter_.findByDevice(dev);
+  ASSERT_TRUE(byDev.ok()) << byDev.status();
+  ASSERT_EQ(byDev->size(), 2u);
+  EXPECT_EQ((*byDev)[0].target, a);
+  EXPECT_EQ((*byDev)[1].target, b);
+  EXPECT_EQ((*byDev)[0].fsType, "ext4");
+  ASSERT_TRUE(mounter_.unmount(b, false).ok());
+  ASSERT_TRUE(mounter_.unmount(a, false).ok());
+  EXPECT_TRUE(mounter_.findByDevice(dev)->empty());
+  EXPECT_EQ(mounter_.findByDevice(dir_ + "/a").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(mounter_.findByDevice("/dev/does-not-exist").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(LibmountTest, BindADeviceNodeOntoAFile) {
+  std::string dev = attachLoop("ext4");
+  if (dev.empty()) GTEST_SKIP() << "no loop device";
+  std::string f = dir_ + "/blockfile";
+  { std::ofstream(f).close(); }
+  ASSERT_TRUE(mounter_.bindMount(dev, f, false).ok());
+  struct stat st {};
+  ASSERT_EQ(::stat(f.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISBLK(st.st_mode));
+  EXPECT_TRUE(mounter_.findByTarget(f)->has_value());
+  ASSERT_TRUE(mounter_.unmount(f, false).ok());
+}
+
+TEST_F(LibmountTest, ForcedUnmountDetachesABusyMount) {
+  std::string a = dir_ + "/a";
+  ASSERT_TRUE(mounter_.mount("tmpfs", a, "tmpfs", "size=1m").ok());
+  int fd = ::open((a + "/busy").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+  ASSERT_GE(fd, 0);
+  ::chdir(a.c_str());
+  Status plain = mounter_.unmount(a, false);
+  EXPECT_EQ(plain.code(), StatusCode::kUnavailable) << plain;  // EBUSY
+  EXPECT_TRUE(mounter_.findByTarget(a)->has_value());
+  EXPECT_TRUE(mounter_.unmount(a, true).ok());
+  EXPECT_FALSE(mounter_.findByTarget(a)->has_value());
+  ::chdir("/");
+  ::close(fd);
+}
+
+TEST_F(LibmountTest, MountErrorsAreMapped) {
+  Status st = mounter_.mount("/dev/does-not-exist", dir_ + "/a", "ext4", "");
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.code(), StatusCode::kUnknown);
+  EXPECT_FALSE(mounter_.isStale(dir_ + "/a"));
+}
+
+TEST(PathProbe, StatWithDeadline) {
+  auto st = statWithDeadline("/", std::chrono::milliseconds(2000));
+  ASSERT_TRUE(st.ok());
+  int err = 0;
+  auto missing = statWithDeadline("/definitely/not/here", std::chrono::milliseconds(2000), &err);
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(err, ENOENT);
+}
+
+}  // namespace
+}  // namespace tnascsi::agent
