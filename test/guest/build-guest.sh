@@ -129,20 +129,26 @@ t_modules=$(cut -d' ' -f1 /proc/uptime)
 opts=trans=virtio,version=9p2000.L,msize=512000
 mkdir -p /host
 mount -t 9p -o "$opts,ro,cache=loose" hostroot /host || fail "cannot mount the host root"
-# The new root is a tmpfs holding bind mounts of the host's top-level directories (and copies of
-# its top-level symlinks): "/" must be a file system nfsd can export (the NFSv4 pseudo-root), which
-# 9p is not.
+# The new root is a tmpfs holding read-only bind mounts of the host's top-level entries (and
+# copies of its symlinks): "/" must be a file system nfsd can export (the NFSv4 pseudo-root), which
+# 9p is not. /var and /var/lib are grafted the same way, so tests can create directories there
+# (/var/lib/kubelet, …) while the host's content stays visible.
+graft() {  # graft <host dir> <new dir> "<names to leave as empty directories>"
+  mount -t tmpfs -o mode=755 graft "$2"
+  for e in "$1"/* "$1"/.[!.]*; do
+    [ -e "$e" ] || [ -L "$e" ] || continue
+    n=${e##*/}
+    case " $3 " in *" $n "*) mkdir -p "$2/$n"; continue ;; esac
+    if [ -L "$e" ]; then cp -a "$e" "$2/$n"
+    elif [ -d "$e" ]; then mkdir -p "$2/$n" && mount -o bind "$e" "$2/$n"
+    elif [ -f "$e" ]; then : >"$2/$n" && mount -o bind "$e" "$2/$n"
+    fi
+  done
+}
 R=/newroot
-mount -t tmpfs -o mode=755 newroot $R
-for e in /host/*; do
-  n=${e##*/}
-  case "$n" in
-    proc|sys|dev|run|tmp|mnt|srv|lost+found) mkdir -p "$R/$n" ;;
-    *) if [ -L "$e" ]; then cp -a "$e" "$R/$n"
-       elif [ -d "$e" ]; then mkdir -p "$R/$n" && mount -o bind "$e" "$R/$n"
-       fi ;;
-  esac
-done
+graft /host $R "proc sys dev run tmp mnt srv lost+found var"
+graft /host/var $R/var "lib"
+graft /host/var/lib $R/var/lib ""
 mount -t proc proc $R/proc
 mount -t sysfs sysfs $R/sys
 mount -t devtmpfs devtmpfs $R/dev
