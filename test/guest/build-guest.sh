@@ -99,12 +99,17 @@ main() {
   rm -rf "$work"
   touch "$dir/ready"
   ln -sfn "$key" "$OUT/current"
+  # Older builds (another kernel or script version) are dropped.
+  local old
+  for old in "$OUT"/*_bb*; do
+    [[ -d "$old" && "$old" != "$dir" ]] && rm -rf "$old"
+  done
   log "built $dir in $((SECONDS - t0)) s ($count modules)"
   echo "$dir"
 }
 
-# /init (busybox sh, PID 1): load modules, mount the host root read-only over 9p, mount the
-# kernel file systems and a few tmpfs inside it, mount the writable I/O share at its host path,
+# /init (busybox sh, PID 1): load modules, mount the host root read-only over 9p, build the new
+# root (tmpfs + bind mounts of the host directories), mount the kernel file systems and tmpfs, mount the writable I/O share at its host path,
 # then run the stage-2 script (a file of the host tree, so editing it needs no rebuild) chrooted,
 # and power off. Kernel parameters without dots reach /init as environment variables.
 write_init() {
@@ -122,8 +127,28 @@ while read -r mod; do
 done </lib/modules/order
 t_modules=$(cut -d' ' -f1 /proc/uptime)
 opts=trans=virtio,version=9p2000.L,msize=512000
-mount -t 9p -o "$opts,ro,cache=loose" hostroot /newroot || fail "cannot mount the host root"
+mkdir -p /host
+mount -t 9p -o "$opts,ro,cache=loose" hostroot /host || fail "cannot mount the host root"
+# The new root is a tmpfs holding read-only bind mounts of the host's top-level entries (and
+# copies of its symlinks): "/" must be a file system nfsd can export (the NFSv4 pseudo-root), which
+# 9p is not. /var and /var/lib are grafted the same way, so tests can create directories there
+# (/var/lib/kubelet, …) while the host's content stays visible.
+graft() {  # graft <host dir> <new dir> "<names to leave as empty directories>"
+  mount -t tmpfs -o mode=755 graft "$2"
+  for e in "$1"/* "$1"/.[!.]*; do
+    [ -e "$e" ] || [ -L "$e" ] || continue
+    n=${e##*/}
+    case " $3 " in *" $n "*) mkdir -p "$2/$n"; continue ;; esac
+    if [ -L "$e" ]; then cp -a "$e" "$2/$n"
+    elif [ -d "$e" ]; then mkdir -p "$2/$n" && mount -o bind "$e" "$2/$n"
+    elif [ -f "$e" ]; then : >"$2/$n" && mount -o bind "$e" "$2/$n"
+    fi
+  done
+}
 R=/newroot
+graft /host $R "proc sys dev run tmp mnt srv lost+found var"
+graft /host/var $R/var "lib"
+graft /host/var/lib $R/var/lib ""
 mount -t proc proc $R/proc
 mount -t sysfs sysfs $R/sys
 mount -t devtmpfs devtmpfs $R/dev

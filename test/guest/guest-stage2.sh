@@ -58,7 +58,7 @@ ip link set lo up || die "cannot bring lo up"
 # written blocks use the guest's 2 GiB of RAM), mounted at /srv/tnas; its mnt/ directory is bind-
 # mounted on /mnt for NFS dataset directories. ext4 rather than tmpfs: exports need a file system
 # with a UUID (NFSv4 pseudo-root), as a ZFS dataset has.
-mount -t tmpfs -o size=1m,mode=755 tmpfs /srv && mkdir -p /srv/tnas || die "tmpfs over /srv"
+mkdir -p /srv/tnas || die "mkdir /srv/tnas"
 mkdir -p /run/scratch && mount -t tmpfs -o "size=${TNAS_GUEST_SCRATCH_SIZE:-6g}" scratch /run/scratch ||
   die "scratch tmpfs"
 truncate -s "${TNAS_GUEST_SCRATCH_SIZE:-6g}" /run/scratch/disk.img
@@ -73,7 +73,8 @@ t_fs=$(up)
 # udev
 mkdir -p /run/udev
 /lib/systemd/systemd-udevd --daemon >&3 2>&1 || die "systemd-udevd did not start"
-udevadm trigger --action=add >&3 2>&1
+# Existing devices: only block devices matter (iSCSI disks appear later, with their own uevents).
+udevadm trigger --action=add --subsystem-match=block >&3 2>&1
 udevadm settle --timeout=30 >&3 2>&1
 t_udev=$(up)
 

@@ -93,4 +93,5 @@ printf 'run-in-guest: timings: guest-build %.1fs, modules-loaded %ss, services-r
   "$(echo "$t_built - $t0" | bc)" "${init_t:-?}" "$(uptime_of services_ready)" \
   "$(awk '$1=="services_ready"{a=$2} $1=="job_end"{b=$2} END{if (a && b) printf "%.1f", b-a; else print "?"}' "$io/timings" 2>/dev/null)" \
   "$(echo "$t_end - $t_boot" | bc)" "$(echo "$t_end - $t0" | bc)" "$status" >&2
+[[ -f "$io/timings" ]] && echo "run-in-guest: guest uptime at: $(tr '\n' ' ' <"$io/timings")" >&2
 exit "$status"

@@ -192,7 +192,10 @@ t_demo_mode_chap() {  # null initiator group: demo mode, still CHAP-protected
   login "$IQN1" || return 1
   local d
   d=$(wait_disk "$IQN1") || return 1
-  dd if=/dev/zero of=/dev/$d bs=64k count=1 oflag=direct status=none || { echo "demo LUN not writable"; return 1; }
+  # Write the last 64 KiB (the ext4 made earlier stays intact for the clone check).
+  local last=$(($(blockdev --getsize64 /dev/$d) / 65536 - 1))
+  dd if=/dev/zero of=/dev/$d bs=64k seek=$last count=1 oflag=direct status=none ||
+    { echo "demo LUN not writable"; return 1; }
   logout_all
 }
 NFSDIR=/mnt/tank/k8s/nfs-1

@@ -7,6 +7,7 @@
 #include <Poco/JSON/Parser.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <iterator>
 #include <string>
