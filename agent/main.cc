@@ -3,6 +3,7 @@
 // Node and kubelet-registration servers -> serve until SIGTERM/SIGINT.
 #include <unistd.h>
 
+#include <csignal>
 #include <map>
 
 #include "agent/block/blkid_filesystems.h"

@@ -1,6 +1,8 @@
 // IscsiAttacher (see iscsi_attacher.h).
 #include "agent/stage/iscsi_attacher.h"
 
+#include <chrono>
+
 #include <algorithm>
 #include <cctype>
 
@@ -87,6 +89,11 @@ StatusOr<IscsiAttacher::Attached> IscsiAttacher::attach(const IscsiVolumeContext
     }
     std::string key = sessionKey(context.iqn, *address, portal.port);
     auto targetLock = lockTarget(key);
+    auto t0 = std::chrono::steady_clock::now();
+    auto msSince = [](std::chrono::steady_clock::time_point t) {
+      return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t)
+          .count();
+    };
     Attached a;
     a.address = *address;
     a.port = portal.port;
@@ -129,6 +136,8 @@ StatusOr<IscsiAttacher::Attached> IscsiAttacher::attach(const IscsiVolumeContext
       TNAS_LOG(Info).kv("iqn", context.iqn).kv("portal", key).kv("sid", a.session.sid)
           << "logged in";
     }
+    a.loginMs = msSince(t0);
+    t0 = std::chrono::steady_clock::now();
     TNAS_ASSIGN_OR_RETURN(ScsiAddress where, lunAddress(a.session, context.lun));
     auto device = env_.blocks.waitForLun(where, config_.lunWaitTimeout);
     if (!device.ok()) {
@@ -136,7 +145,10 @@ StatusOr<IscsiAttacher::Attached> IscsiAttacher::attach(const IscsiVolumeContext
                                                    context.iqn + " did not appear");
     }
     a.device = *device;
+    a.deviceMs = msSince(t0);
+    t0 = std::chrono::steady_clock::now();
     TNAS_RETURN_IF_ERROR(verifyIdentity(a.device, context.serial, context.naa, context.iqn));
+    a.identityMs = msSince(t0);
     return a;
   }
   return last;

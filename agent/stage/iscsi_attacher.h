@@ -28,6 +28,11 @@ class IscsiAttacher {
     std::string address;  // numeric portal address used
     int port = 3260;
     bool createdSession = false;  // this call logged in
+    // Where the time went (for the stage-timings log line): login (or session lookup), waiting
+    // for the LUN's disk, and the identity check.
+    double loginMs = 0;
+    double deviceMs = 0;
+    double identityMs = 0;
   };
 
   // Errors: Unauthenticated (CHAP), Unavailable (no portal reachable), DeadlineExceeded (LUN did

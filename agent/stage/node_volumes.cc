@@ -65,6 +65,7 @@ Status NodeVolumes::stage(const StageRequest& request) {
 
 Status NodeVolumes::stageIscsi(const StageRequest& request,
                                const std::optional<AttachRecord>& existing) {
+  auto stageStarted = std::chrono::steady_clock::now();
   TNAS_ASSIGN_OR_RETURN(IscsiVolumeContext context, parseIscsiContext(request.context));
   TNAS_ASSIGN_OR_RETURN(ChapCredentials chap, parseChapSecrets(request.secrets));
   std::string fsType = request.fsType.empty() ? config_.defaultFsType : request.fsType;
@@ -117,8 +118,9 @@ Status NodeVolumes::stageIscsi(const StageRequest& request,
   record.sid = attached->session.sid;
   record.devnode = attached->device.devnode;
 
+  StageSplit split;
   if (!request.block) {
-    Status mounted = mountFilesystem(request, fsType, context, attached->device);
+    Status mounted = mountFilesystem(request, fsType, context, attached->device, &split);
     if (!mounted.ok()) {
       if (recordIsNew) {
         Status undone = rollback(record, true, attached->createdSession);
@@ -135,11 +137,27 @@ Status NodeVolumes::stageIscsi(const StageRequest& request,
   health_.set(request.volumeId, VolumeCondition{false, "staged"});
   TNAS_LOG(Info).kv("device", attached->device.devnode).kv("block", request.block)
       << "staged iSCSI volume";
+  TNAS_LOG(Info)
+          .kv("volume", request.volumeId)
+          .kv("login_ms", attached->loginMs)
+          .kv("device_ms", attached->deviceMs)
+          .kv("identity_ms", attached->identityMs)
+          .kv("mkfs_ms", split.mkfsMs)
+          .kv("mount_ms", split.mountMs)
+          .kv("total_ms", std::chrono::duration<double, std::milli>(
+                              std::chrono::steady_clock::now() - stageStarted)
+                              .count())
+      << "stage timings";
   return absl::OkStatus();
 }
 
 Status NodeVolumes::mountFilesystem(const StageRequest& request, const std::string& fsType,
-                                    const IscsiVolumeContext& context, const BlockDevice& device) {
+                                    const IscsiVolumeContext& context, const BlockDevice& device,
+                                    StageSplit* split) {
+  auto t0 = std::chrono::steady_clock::now();
+  auto msSince = [](std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
+  };
   TNAS_ASSIGN_OR_RETURN(auto current, env_.mounter.findByTarget(request.stagingPath));
   if (current) {
     TNAS_ASSIGN_OR_RETURN(auto deviceMounts, env_.mounter.findByDevice(device.devnode));
@@ -175,9 +193,14 @@ Status NodeVolumes::mountFilesystem(const StageRequest& request, const std::stri
           device.devnode + " holds a " + probe.type +
           " signature (LVM/RAID/encryption?); refusing to format it");
   }
+  split->mkfsMs = msSince(t0);  // probe + mkfs (0 formatting when the filesystem exists)
+  t0 = std::chrono::steady_clock::now();
   std::vector<std::string> options = request.mountFlags;
   if (fsType == "xfs") options.push_back("nouuid");  // clones share the source's UUID
-  return env_.mounter.mount(device.devnode, request.stagingPath, fsType, joinOptions(options));
+  Status mounted =
+      env_.mounter.mount(device.devnode, request.stagingPath, fsType, joinOptions(options));
+  split->mountMs = msSince(t0);
+  return mounted;
 }
 
 Status NodeVolumes::rollback(const AttachRecord& record, bool recordIsNew, bool createdSession) {

@@ -53,8 +53,14 @@ class NodeVolumes {
  private:
   Status stageIscsi(const StageRequest& request, const std::optional<AttachRecord>& existing);
   Status stageNfs(const StageRequest& request, const std::optional<AttachRecord>& existing);
+  // Milliseconds spent in probe+mkfs and in mount during one stage (for the timings log).
+  struct StageSplit {
+    double mkfsMs = 0;
+    double mountMs = 0;
+  };
   Status mountFilesystem(const StageRequest& request, const std::string& fsType,
-                         const IscsiVolumeContext& context, const BlockDevice& device);
+                         const IscsiVolumeContext& context, const BlockDevice& device,
+                         StageSplit* split);
   Status rollback(const AttachRecord& record, bool recordIsNew, bool createdSession);
   Status unmountIfMounted(const std::string& path);
   StatusOr<VolumeCondition> liveCondition(const AttachRecord& record, const std::string& path,

@@ -161,6 +161,9 @@ mount -t tmpfs -o mode=1777 tmp $R/tmp
 [ -n "$tnas_io" ] || fail "no tnas_io"
 mkdir -p "$R$tnas_io"
 mount -t 9p -o "$opts,cache=none" tnasio "$R$tnas_io" || fail "cannot mount the I/O share"
+# The host's /tmp (read-only): stage 2 binds the parts a job needs (a build tree cloned under /tmp).
+mkdir -p $R/run/hosttmp
+mount -t 9p -o "$opts,ro,cache=loose" hosttmp $R/run/hosttmp || echo "init: no host /tmp share"
 echo "t_init=$t_init t_modules=$t_modules" >"$R$tnas_io/init.timings"
 echo "init: chroot to stage 2 $tnas_stage2"
 chroot $R /bin/bash "$tnas_stage2" "$tnas_io"

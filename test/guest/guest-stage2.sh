@@ -110,6 +110,17 @@ log "services ready (initiator $iname)"
 # The job.
 set -a
 [[ -f "$IO/job.env" ]] && . "$IO/job.env"
+# Host paths under /tmp (hidden by the guest's own /tmp): bind the top directory of each in from
+# the read-only host /tmp share, so a build tree cloned under /tmp runs here unchanged.
+IFS=: read -r -a host_paths <<<"${TNAS_GUEST_HOST_PATHS:-}"
+for p in "${TNAS_GUEST_CWD:-}" "${host_paths[@]}"; do
+  [[ "$p" == /tmp/?* ]] || continue
+  top="${p#/tmp/}"
+  top="${top%%/*}"
+  [[ -e "/tmp/$top" || ! -d "/run/hosttmp/$top" ]] && continue
+  mkdir -p "/tmp/$top" && mount --bind -o ro "/run/hosttmp/$top" "/tmp/$top" ||
+    echo "stage2: cannot bind host /tmp/$top" >&2
+done
 set +a
 export TNAS_GUEST=1 TNAS_GUEST_IO="$IO" TNAS_RESULTS_DIR="$IO/results" TNAS_GUEST_INITIATOR="$iname"
 mkdir -p "$IO/results"

@@ -13,6 +13,8 @@
 # that is set) and TNAS_GUEST_IO.
 #
 # Exit status: the script's; 124 on timeout; 125 when the rig itself failed (no result).
+# Paths under the host's /tmp are hidden by the guest's own /tmp; the job's cwd and every path in
+# TNAS_GUEST_HOST_PATHS (colon-separated, e.g. a build tree cloned under /tmp) are bound in read-only.
 # Host environment: TNAS_GUEST_DIR (guest cache, default /var/cache/tnas-guest), TNAS_GUEST_RESULTS,
 # TNAS_GUEST_CONSOLE (file to keep the full console log), TNAS_GUEST_QUIET=1 (no job output echo).
 set -uo pipefail
@@ -62,6 +64,7 @@ timeout --foreground -k 5 "$timeout_s" qemu-system-x86_64 \
   -append "console=ttyS0 panic=-1 ${TNAS_GUEST_KERNEL_ARGS:-quiet loglevel=4} tnas_io=$io tnas_stage2=${TNAS_GUEST_STAGE2:-$here/guest-stage2.sh}" \
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
   -virtfs "local,path=$io,mount_tag=tnasio,security_model=none,multidevs=remap" \
+  -virtfs local,path=/tmp,mount_tag=hosttmp,security_model=none,readonly=on,multidevs=remap \
   </dev/null >"$console" 2>&1
 qemu_rc=$?
 t_end=$(now)
