@@ -38,24 +38,37 @@ std::unique_lock<std::mutex> IscsiAttacher::lockTarget(const std::string& key) {
   return std::unique_lock<std::mutex>(*mu);
 }
 
+// The unit serial (VPD page 0x80) is the identity TrueNAS assigns per extent (unique, random) and
+// the one every target implementation reports verbatim, so it decides when both sides have one.
+// The NAA designator (page 0x83) decides only when there is no serial to compare: targets derive
+// NAAs differently (LIO, for one, builds it from its own company id and the serial), so a differing
+// NAA next to a matching serial is logged, not refused.
 Status IscsiAttacher::verifyIdentity(const BlockDevice& device, const std::string& serial,
                                      const std::string& naa, const std::string& what) {
-  if (!serial.empty() && trim(device.identity.serial) != trim(serial)) {
-    return absl::FailedPreconditionError(
-        what + ": LUN " + scsiAddressText(device.address) + " (" + device.devnode +
-        ") reports serial \"" + device.identity.serial + "\" but the volume's serial is \"" +
-        serial + "\"; refusing to use a device that is not this volume");
+  auto refuse = [&](const std::string& why) {
+    return absl::FailedPreconditionError(what + ": LUN " + scsiAddressText(device.address) + " (" +
+                                         device.devnode + ") " + why +
+                                         "; refusing to use a device that is not this volume");
+  };
+  bool naaFound = false;
+  for (const auto& d : device.identity.designators) naaFound = naaFound || lower(d) == lower(naa);
+  const std::string reported = trim(device.identity.serial);
+  if (!serial.empty() && !reported.empty()) {
+    if (reported != trim(serial)) {
+      return refuse("reports serial \"" + device.identity.serial + "\" but the volume's serial is \"" +
+                    serial + "\"");
+    }
+    if (!naa.empty() && !naaFound) {
+      TNAS_LOG(Debug).kv("device", device.devnode).kv("naa", naa)
+          << "serial matches; the target reports a different NAA designator";
+    }
+    return absl::OkStatus();
   }
   if (!naa.empty()) {
-    bool found = false;
-    for (const auto& d : device.identity.designators) found = found || lower(d) == lower(naa);
-    if (!found) {
-      return absl::FailedPreconditionError(what + ": LUN " + scsiAddressText(device.address) +
-                                           " (" + device.devnode + ") does not carry designator " +
-                                           naa +
-                                           "; refusing to use a device that is not this volume");
-    }
+    if (!naaFound) return refuse("does not carry designator " + naa);
+    return absl::OkStatus();
   }
+  if (!serial.empty()) return refuse("reports no unit serial to compare with \"" + serial + "\"");
   return absl::OkStatus();
 }
 

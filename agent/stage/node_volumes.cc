@@ -137,8 +137,7 @@ Status NodeVolumes::stageIscsi(const StageRequest& request,
   health_.set(request.volumeId, VolumeCondition{false, "staged"});
   TNAS_LOG(Info).kv("device", attached->device.devnode).kv("block", request.block)
       << "staged iSCSI volume";
-  TNAS_LOG(Info)
-          .kv("volume", request.volumeId)
+  TNAS_LOG(Info)  // the volume id comes from the log scope
           .kv("login_ms", attached->loginMs)
           .kv("device_ms", attached->deviceMs)
           .kv("identity_ms", attached->identityMs)

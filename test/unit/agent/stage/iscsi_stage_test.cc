@@ -80,6 +80,25 @@ TEST_F(StageTest, NaaMismatchIsRefused) {
   EXPECT_TRUE(volumes_->stage(req).ok());
 }
 
+TEST_F(StageTest, SerialDecidesWhenBothSidesHaveOneAndNaaIsTheFallback) {
+  // A matching serial wins over a differing NAA (targets derive NAAs differently).
+  auto req = iscsiRequest();
+  req.context["naa"] = "naa.6589CFC000000FFF";
+  EXPECT_TRUE(volumes_->stage(req).ok());
+  ASSERT_TRUE(volumes_->unstage("pvc-1", staging()).ok());
+  // A LUN that reports no serial is judged by its NAA, and refused without one that matches.
+  host_.kernel.lunOf(kIqn, 0).serial = "";
+  EXPECT_EQ(volumes_->stage(req).code(), StatusCode::kFailedPrecondition);
+  req.context["naa"] = "naa.6589cfc000000aaa";
+  EXPECT_TRUE(volumes_->stage(req).ok());
+  ASSERT_TRUE(volumes_->unstage("pvc-1", staging()).ok());
+  // Neither a serial on the device nor an NAA to fall back on: refused.
+  req.context.erase("naa");
+  Status st = volumes_->stage(req);
+  EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(st.message()), HasSubstr("no unit serial"));
+}
+
 TEST_F(StageTest, MissingIdentityInContextIsInvalid) {
   auto req = iscsiRequest();
   req.context.erase("serial");
