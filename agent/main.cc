@@ -103,8 +103,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (node.nodeName.empty()) node.nodeName = hostName();
-  TNAS_LOG(Info).kv("version", common::kVersion).kv("commit", common::kGitCommit)
-      .kv("driver", options.driverName).kv("node", node.nodeName) << "truenas-csi-node starting";
+  TNAS_LOG(Info)
+          .kv("version", common::kVersion)
+          .kv("commit", common::kGitCommit)
+          .kv("driver", options.driverName)
+          .kv("node", node.nodeName)
+      << "truenas-csi-node starting";
 
   // The kernel seams.
   agent::IscsidInitiatorOptions initiatorOptions;
@@ -151,8 +155,8 @@ int main(int argc, char** argv) {
   common::ServerOptions serverOptions;
   serverOptions.endpoint = options.endpoint;
   serverOptions.maxThreads = static_cast<int>(options.maxThreads);
-  auto server = common::UnixGrpcServer::start(serverOptions,
-                                              {&identityService, &(*runtime)->service()});
+  auto server =
+      common::UnixGrpcServer::start(serverOptions, {&identityService, &(*runtime)->service()});
   if (!server.ok()) {
     TNAS_LOG(Error).kv("error", std::string(server.status().message())) << "cannot serve";
     return 1;

@@ -1,10 +1,9 @@
 // IscsiAttacher (see iscsi_attacher.h).
 #include "agent/stage/iscsi_attacher.h"
 
-#include <chrono>
-
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 
 #include "common/log/log.h"
 
@@ -55,8 +54,8 @@ Status IscsiAttacher::verifyIdentity(const BlockDevice& device, const std::strin
   const std::string reported = trim(device.identity.serial);
   if (!serial.empty() && !reported.empty()) {
     if (reported != trim(serial)) {
-      return refuse("reports serial \"" + device.identity.serial + "\" but the volume's serial is \"" +
-                    serial + "\"");
+      return refuse("reports serial \"" + device.identity.serial +
+                    "\" but the volume's serial is \"" + serial + "\"");
     }
     if (!naa.empty() && !naaFound) {
       TNAS_LOG(Debug).kv("device", device.devnode).kv("naa", naa)

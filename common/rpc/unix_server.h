@@ -1,7 +1,8 @@
 // UnixGrpcServer: a gRPC sync-API server on a unix socket, as both binaries serve CSI. It parses
-// `unix:///path` endpoints, creates the socket's directory if missing, removes a stale socket left by a previous run (only if it is a socket),
-// bounds the handler threads with a ResourceQuota, sets the socket's mode, and removes the socket
-// on shutdown. Thread-safe: shutdown() may be called from any thread.
+// `unix:///path` endpoints, creates the socket's directory if missing, removes a stale socket left
+// by a previous run (only if it is a socket), bounds the handler threads with a ResourceQuota, sets
+// the socket's mode, and removes the socket on shutdown. Thread-safe: shutdown() may be called from
+// any thread.
 #pragma once
 
 #include <grpcpp/grpcpp.h>

@@ -86,8 +86,9 @@ int main(int argc, char** argv) {
   }
   if (cfg.controllerEndpoint.empty() || cfg.nodeEndpoint.empty()) return usage();
   std::printf("lifecycle %s: protocol=%s %s\n", cfg.name.c_str(), cfg.protocol.c_str(),
-              cfg.block ? "block" : (cfg.protocol == "nfs" ? ("v" + cfg.nfsVersion).c_str()
-                                                           : cfg.fsType.c_str()));
+              cfg.block
+                  ? "block"
+                  : (cfg.protocol == "nfs" ? ("v" + cfg.nfsVersion).c_str() : cfg.fsType.c_str()));
   auto result = tnascsi::e2e::runLifecycle(cfg);
   double total = 0;
   for (const auto& s : result.steps) total += s.ms;

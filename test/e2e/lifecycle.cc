@@ -28,9 +28,8 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 constexpr size_t kDataBytes = 4 << 20;
-constexpr const char* kSimCollections[] = {"datasets", "snapshots",     "initiators", "auths",
-                                           "targets",  "extents",       "targetextents",
-                                           "nfs_shares"};
+constexpr const char* kSimCollections[] = {"datasets", "snapshots", "initiators",    "auths",
+                                           "targets",  "extents",   "targetextents", "nfs_shares"};
 
 std::chrono::system_clock::time_point deadline(int seconds) {
   return std::chrono::system_clock::now() + std::chrono::seconds(seconds);
@@ -136,7 +135,7 @@ class Runner {
       v.target = pod + "/volumes/kubernetes.io~csi/" + v.name + "/mount";
     }
     std::error_code ec;
-    fs::create_directories(v.staging, ec);                     // kubelet creates the staging dir
+    fs::create_directories(v.staging, ec);  // kubelet creates the staging dir
     fs::create_directories(fs::path(v.target).parent_path(), ec);  // and the target's parent
   }
 
@@ -269,7 +268,9 @@ class Runner {
     return s.ok();
   }
 
-  std::string dataPath(const Vol& v) const { return cfg_.block ? v.target : v.target + "/data.bin"; }
+  std::string dataPath(const Vol& v) const {
+    return cfg_.block ? v.target : v.target + "/data.bin";
+  }
 
   LifecycleConfig cfg_;
   std::unique_ptr<csi::v1::Controller::Stub> controller_;
@@ -405,8 +406,9 @@ LifecycleResult Runner::run() {
       }
       std::string u;
       for (const auto& usage : resp.usage()) {
-        u += csi::v1::VolumeUsage::Unit_Name(usage.unit()) + " total=" +
-             std::to_string(usage.total()) + " used=" + std::to_string(usage.used()) + "; ";
+        u += csi::v1::VolumeUsage::Unit_Name(usage.unit()) +
+             " total=" + std::to_string(usage.total()) + " used=" + std::to_string(usage.used()) +
+             "; ";
       }
       bool abnormal = resp.has_volume_condition() && resp.volume_condition().abnormal();
       *d = u + (abnormal ? "ABNORMAL: " + resp.volume_condition().message() : "condition ok");
@@ -416,9 +418,8 @@ LifecycleResult Runner::run() {
   // Teardown runs even after a failure, so a failed run leaves as little as possible behind.
   bool torn = true;
   if (!clone.id.empty()) {
-    torn &= step("clone: unpublish + unstage + unpublish", [&](std::string* d) {
-      return detach(clone, d);
-    });
+    torn &= step("clone: unpublish + unstage + unpublish",
+                 [&](std::string* d) { return detach(clone, d); });
     torn &= step("clone: DeleteVolume", [&](std::string* d) { return deleteVolume(clone, d); });
   }
   if (!snapshotId.empty()) {
@@ -443,7 +444,8 @@ LifecycleResult Runner::run() {
     auto mounts = mountsUnder(cfg_.kubeletDir);
     auto records = filesIn(cfg_.stateDir + "/volumes");
     std::string left;
-    if (sessions.size() > sessionsBefore.size()) left += std::to_string(sessions.size()) + " sessions; ";
+    if (sessions.size() > sessionsBefore.size())
+      left += std::to_string(sessions.size()) + " sessions; ";
     if (disks.size() > disksBefore.size()) left += std::to_string(disks.size()) + " SCSI disks; ";
     for (const auto& m : mounts) left += "mount " + m + "; ";
     for (const auto& r : records) left += "record " + r + "; ";
@@ -459,7 +461,9 @@ LifecycleResult Runner::run() {
         left += k + " " + std::to_string(simBefore[k]) + "->" + std::to_string(n) + "; ";
       }
     }
-    *d = cfg_.simUrl.empty() ? "not checked (no --sim-url)" : left.empty() ? "no objects left" : left;
+    *d = cfg_.simUrl.empty() ? "not checked (no --sim-url)"
+         : left.empty()      ? "no objects left"
+                             : left;
     return left.empty();
   });
   result_.ok = ok && torn;
@@ -468,6 +472,8 @@ LifecycleResult Runner::run() {
 
 }  // namespace
 
-LifecycleResult runLifecycle(const LifecycleConfig& config) { return Runner(config).run(); }
+LifecycleResult runLifecycle(const LifecycleConfig& config) {
+  return Runner(config).run();
+}
 
 }  // namespace tnascsi::e2e

@@ -20,7 +20,7 @@ namespace tnascsi::e2e {
 struct LifecycleConfig {
   std::string controllerEndpoint;  // unix:///…
   std::string nodeEndpoint;
-  std::string simUrl;              // http://127.0.0.1:PORT (control plane, for leftover checks)
+  std::string simUrl;  // http://127.0.0.1:PORT (control plane, for leftover checks)
   std::string kubeletDir = "/var/lib/kubelet";
   std::string stateDir = "/var/lib/truenas-csi";
   std::string driverName = "csi.truenas-csi.io";

@@ -73,8 +73,7 @@ std::vector<std::string> filesIn(const std::string& dir) {
   return out;
 }
 
-std::string writePattern(const std::string& path, size_t bytes, uint64_t seed,
-                         std::string* error) {
+std::string writePattern(const std::string& path, size_t bytes, uint64_t seed, std::string* error) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) {
     *error = "open " + path + ": " + std::strerror(errno);
@@ -121,7 +120,8 @@ std::string checksum(const std::string& path, size_t bytes, std::string* error) 
   while (left > 0) {
     ssize_t n = ::read(fd, buf.data(), std::min(left, buf.size()));
     if (n <= 0) {
-      *error = "read " + path + (n == 0 ? ": short file" : std::string(": ") + std::strerror(errno));
+      *error =
+          "read " + path + (n == 0 ? ": short file" : std::string(": ") + std::strerror(errno));
       ::close(fd);
       return "";
     }

@@ -7,8 +7,8 @@
 
 namespace tnascsi::e2e {
 
-std::vector<std::string> iscsiSessions();           // "session3 iqn…" per live session
-std::vector<std::string> scsiDisks();               // "sda" … with a SCSI device behind them
+std::vector<std::string> iscsiSessions();  // "session3 iqn…" per live session
+std::vector<std::string> scsiDisks();      // "sda" … with a SCSI device behind them
 std::vector<std::string> mountsUnder(const std::string& dir);
 std::vector<std::string> filesIn(const std::string& dir);  // regular files, recursively
 

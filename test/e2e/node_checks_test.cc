@@ -1,11 +1,11 @@
 // The e2e checks themselves must be right: pattern write/checksum round trip and mismatch, mount
 // and file listing.
+#include "test/e2e/node_checks.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
-
-#include "test/e2e/node_checks.h"
 
 namespace tnascsi::e2e {
 namespace {
