@@ -1,0 +1,46 @@
+// Start-up plumbing both binaries share: the common flags (endpoint, driver name, config file,
+// logging, thread bound), command-line + config-file parsing, and serving until SIGTERM/SIGINT.
+// main() stays wiring only.
+#pragma once
+
+#include <Poco/JSON/Object.h>
+
+#include <string>
+#include <vector>
+
+#include "common/cli/flags.h"
+
+namespace grpc {
+class Service;
+}
+
+namespace tnascsi::common {
+
+inline constexpr const char* kDefaultDriverName = "csi.truenas-csi.io";
+
+struct CommonOptions {
+  std::string endpoint;
+  std::string driverName = kDefaultDriverName;
+  std::string configFile;
+  std::string logLevel = "info";
+  std::string logFormat = "text";
+  int64_t maxThreads = 16;
+};
+
+void addCommonFlags(Flags& flags, CommonOptions* options);
+
+// Parses argv, then the config file named by --config (YAML or JSON; flags win over the file), then
+// applies the logging options and validates the common ones. kExit after --help/--version.
+// `sectionKeys` are config-file keys the binary parses itself (returned in *config).
+StatusOr<Flags::Outcome> parseCommandLine(Flags& flags, CommonOptions& options, int argc,
+                                          const char* const* argv,
+                                          const std::vector<std::string>& sectionKeys,
+                                          Poco::JSON::Object::Ptr* config);
+
+// Serves `services` on options.endpoint until SIGTERM/SIGINT, then shuts down cleanly. Returns
+// the process exit code (0 after a signal, 1 if serving could not start). blockShutdownSignals()
+// must have been called at the top of main().
+int serveUntilSignal(const CommonOptions& options, const std::vector<grpc::Service*>& services,
+                     const std::vector<std::string>& extraEndpointsForLog = {});
+
+}  // namespace tnascsi::common
