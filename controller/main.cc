@@ -26,8 +26,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (*outcome == common::Flags::Outcome::kExit) return 0;
-  TNAS_LOG(Info).kv("version", common::kVersion).kv("commit", common::kGitCommit)
-      .kv("driver", options.driverName) << "truenas-csi-controller starting";
+  TNAS_LOG(Info)
+          .kv("version", common::kVersion)
+          .kv("commit", common::kGitCommit)
+          .kv("driver", options.driverName)
+      << "truenas-csi-controller starting";
 
   controller::BackendReadiness readiness(/*configured=*/false);
   if (!readiness.ready().ok()) {

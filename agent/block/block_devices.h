@@ -26,18 +26,19 @@ struct ScsiAddress {
 
 // The identity a LUN reports (VPD page 0x80 unit serial and page 0x83 designators).
 struct LunIdentity {
-  std::string serial;                     // page 0x80, trimmed ASCII
-  std::vector<std::string> designators;   // page 0x83, normalised: "naa.<hex>", "eui.<hex>", "t10.<ascii>"
+  std::string serial;  // page 0x80, trimmed ASCII
+  std::vector<std::string>
+      designators;  // page 0x83, normalised: "naa.<hex>", "eui.<hex>", "t10.<ascii>"
 };
 
 struct BlockDevice {
-  std::string sysname;    // "sda"
-  std::string devnode;    // "/dev/sda"
+  std::string sysname;  // "sda"
+  std::string devnode;  // "/dev/sda"
   ScsiAddress address;
   uint64_t sizeBytes = 0;
   std::string vendor;
   std::string model;
-  std::string state;      // scsi_device state ("running", "offline", ...)
+  std::string state;  // scsi_device state ("running", "offline", ...)
   LunIdentity identity;
 };
 

@@ -37,14 +37,14 @@ struct LoginRequest {
 
 // A kernel iSCSI session as seen in sysfs (/sys/class/iscsi_session/sessionN).
 struct IscsiSession {
-  int sid = -1;                 // N in sessionN
+  int sid = -1;  // N in sessionN
   std::string targetIqn;
-  std::string address;          // persistent address of connection 0
+  std::string address;  // persistent address of connection 0
   int port = 0;
   int tpgt = -1;
-  std::string state;            // LOGGED_IN | FAILED | FREE (sysfs "state")
-  int hostNo = -1;              // SCSI host the session is bound to (hostH)
-  std::string initiatorName;    // initiator IQN used by this session
+  std::string state;          // LOGGED_IN | FAILED | FREE (sysfs "state")
+  int hostNo = -1;            // SCSI host the session is bound to (hostH)
+  std::string initiatorName;  // initiator IQN used by this session
 };
 
 class IscsiInitiator {

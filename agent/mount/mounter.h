@@ -13,23 +13,24 @@ namespace tnascsi::agent {
 
 // One line of /proc/self/mountinfo.
 struct MountEntry {
-  std::string source;      // "/dev/sda", "server:/export", ...
-  std::string target;      // mount point
+  std::string source;  // "/dev/sda", "server:/export", ...
+  std::string target;  // mount point
   std::string fsType;
-  std::string options;     // VFS + fs options, comma-separated
-  std::string root;        // root of the mount within the filesystem ("/" unless a bind of a subdir)
-  unsigned major = 0;      // device of the mounted filesystem
+  std::string options;  // VFS + fs options, comma-separated
+  std::string root;     // root of the mount within the filesystem ("/" unless a bind of a subdir)
+  unsigned major = 0;   // device of the mounted filesystem
   unsigned minor = 0;
   bool readOnly() const;
 };
 
 // An NFS mount: the kernel's text options are built from these (no mount.nfs helper).
 struct NfsMountSpec {
-  std::string server;                 // host name or address; resolved by the implementation
-  std::string exportPath;             // "/mnt/tank/k8s/nfs-1"
+  std::string server;      // host name or address; resolved by the implementation
+  std::string exportPath;  // "/mnt/tank/k8s/nfs-1"
   std::string target;
-  std::string version = "4.2";        // "3", "4", "4.0", "4.1", "4.2"
-  std::vector<std::string> options;   // user options: hard/soft, timeo=, retrans=, nconnect=, proto=, ro
+  std::string version = "4.2";  // "3", "4", "4.0", "4.1", "4.2"
+  std::vector<std::string>
+      options;  // user options: hard/soft, timeo=, retrans=, nconnect=, proto=, ro
 };
 
 class Mounter {
@@ -49,8 +50,7 @@ class Mounter {
 
   // Bind-mounts `source` (a directory, or a device node onto a file) at `target`, read-only when
   // asked (a bind followed by a read-only remount, as the kernel requires).
-  virtual Status bindMount(const std::string& source, const std::string& target,
-                           bool readOnly) = 0;
+  virtual Status bindMount(const std::string& source, const std::string& target, bool readOnly) = 0;
 
   // Mounts NFS with mount(2) and the kernel's text options.
   virtual Status mountNfs(const NfsMountSpec& spec) = 0;

@@ -5,7 +5,9 @@
 
 namespace tnascsi::common {
 
-void SystemClock::sleepFor(Duration d) { std::this_thread::sleep_for(d); }
+void SystemClock::sleepFor(Duration d) {
+  std::this_thread::sleep_for(d);
+}
 
 Clock& systemClock() {
   static SystemClock clock;

@@ -78,13 +78,12 @@ Status writeFileAtomic(const std::string& path, const std::string& content, unsi
 StatusOr<std::string> readSecretFile(const std::string& path) {
   auto content = readFile(path);
   if (!content.ok()) {
-    return Status(content.status().code(),
-                  "cannot read secret file " + path + " (" +
-                      std::string(content.status().message()) + ")");
+    return Status(content.status().code(), "cannot read secret file " + path + " (" +
+                                               std::string(content.status().message()) + ")");
   }
   std::string s = std::move(content).value();
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ' ||
-                        s.back() == '\t')) {
+  while (!s.empty() &&
+         (s.back() == '\n' || s.back() == '\r' || s.back() == ' ' || s.back() == '\t')) {
     s.pop_back();
   }
   if (s.empty()) return absl::InvalidArgumentError("secret file " + path + " is empty");

@@ -34,10 +34,10 @@ Status annotate(const Status& status, const std::string& context);
 }  // namespace tnascsi
 
 // Returns from the enclosing function if `expr` (a Status) is not OK.
-#define TNAS_RETURN_IF_ERROR(expr)                  \
-  do {                                              \
-    ::tnascsi::Status tnas_status_ = (expr);        \
-    if (!tnas_status_.ok()) return tnas_status_;    \
+#define TNAS_RETURN_IF_ERROR(expr)               \
+  do {                                           \
+    ::tnascsi::Status tnas_status_ = (expr);     \
+    if (!tnas_status_.ok()) return tnas_status_; \
   } while (false)
 
 #define TNAS_CONCAT_INNER_(a, b) a##b

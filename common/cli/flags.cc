@@ -193,7 +193,8 @@ std::string Flags::usage() const {
     if (!f.defaultText.empty()) out << " (default: " << f.defaultText << ")";
     out << "\n";
   }
-  out << "  --help\n      Print this help and exit.\n  --version\n      Print the version and exit.\n";
+  out << "  --help\n      Print this help and exit.\n  --version\n      Print the version and "
+         "exit.\n";
   return out.str();
 }
 

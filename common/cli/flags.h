@@ -1,8 +1,8 @@
 // Flags: the command-line parser both binaries use. Flags are `--name=value` or `--name value`
 // (booleans also `--name` / `--name=false`); `--help` prints the generated usage. Values that were
-// not given on the command line can then be filled from a config file with applyConfig(): the file's
-// keys are the flag names (so `--log-level` is `log-level:` in YAML), and the command line wins.
-// Not thread-safe; used once at start-up.
+// not given on the command line can then be filled from a config file with applyConfig(): the
+// file's keys are the flag names (so `--log-level` is `log-level:` in YAML), and the command line
+// wins. Not thread-safe; used once at start-up.
 #pragma once
 
 #include <Poco/JSON/Object.h>

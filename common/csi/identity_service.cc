@@ -25,49 +25,48 @@ IdentityService::IdentityService(IdentityConfig config, ReadinessCheck& readines
 grpc::Status IdentityService::GetPluginInfo(grpc::ServerContext*,
                                             const csi::v1::GetPluginInfoRequest* request,
                                             csi::v1::GetPluginInfoResponse* response) {
-  return handleRpc(
-      "GetPluginInfo", *request,
-      [&] {
-        response->set_name(config_.driverName);
-        response->set_vendor_version(config_.version);
-        for (const auto& [k, v] : config_.manifest) (*response->mutable_manifest())[k] = v;
-        return absl::OkStatus();
-      },
-      {LogLevel::kDebug});
+  return handleRpc("GetPluginInfo", *request,
+                   [&] {
+                     response->set_name(config_.driverName);
+                     response->set_vendor_version(config_.version);
+                     for (const auto& [k, v] : config_.manifest)
+                       (*response->mutable_manifest())[k] = v;
+                     return absl::OkStatus();
+                   },
+                   {LogLevel::kDebug});
 }
 
 grpc::Status IdentityService::GetPluginCapabilities(
     grpc::ServerContext*, const csi::v1::GetPluginCapabilitiesRequest* request,
     csi::v1::GetPluginCapabilitiesResponse* response) {
-  return handleRpc(
-      "GetPluginCapabilities", *request,
-      [&] {
-        for (const auto& cap : config_.capabilities) *response->add_capabilities() = cap;
-        return absl::OkStatus();
-      },
-      {LogLevel::kDebug});
+  return handleRpc("GetPluginCapabilities", *request,
+                   [&] {
+                     for (const auto& cap : config_.capabilities)
+                       *response->add_capabilities() = cap;
+                     return absl::OkStatus();
+                   },
+                   {LogLevel::kDebug});
 }
 
 grpc::Status IdentityService::Probe(grpc::ServerContext*, const csi::v1::ProbeRequest* request,
                                     csi::v1::ProbeResponse* response) {
-  return handleRpc(
-      "Probe", *request,
-      [&] {
-        Status ready = readiness_.ready();
-        response->mutable_ready()->set_value(ready.ok());
-        std::string reason = ready.ok() ? "" : std::string(ready.message());
-        std::lock_guard<std::mutex> lock(mu_);
-        if (reason != lastReason_) {
-          if (ready.ok()) {
-            TNAS_LOG(Info) << "ready";
-          } else {
-            TNAS_LOG(Warn).kv("reason", reason) << "not ready";
-          }
-          lastReason_ = reason;
-        }
-        return absl::OkStatus();
-      },
-      {LogLevel::kDebug});
+  return handleRpc("Probe", *request,
+                   [&] {
+                     Status ready = readiness_.ready();
+                     response->mutable_ready()->set_value(ready.ok());
+                     std::string reason = ready.ok() ? "" : std::string(ready.message());
+                     std::lock_guard<std::mutex> lock(mu_);
+                     if (reason != lastReason_) {
+                       if (ready.ok()) {
+                         TNAS_LOG(Info) << "ready";
+                       } else {
+                         TNAS_LOG(Warn).kv("reason", reason) << "not ready";
+                       }
+                       lastReason_ = reason;
+                     }
+                     return absl::OkStatus();
+                   },
+                   {LogLevel::kDebug});
 }
 
 csi::v1::PluginCapability serviceCapability(csi::v1::PluginCapability::Service::Type type) {

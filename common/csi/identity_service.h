@@ -1,6 +1,6 @@
 // IdentityService: the CSI Identity service both binaries serve. Each binary passes its driver
-// name, the capabilities it really implements, and a ReadinessCheck that Probe consults (controller:
-// TrueNAS connection; node agent: iscsid). Thread-safe.
+// name, the capabilities it really implements, and a ReadinessCheck that Probe consults
+// (controller: TrueNAS connection; node agent: iscsid). Thread-safe.
 #pragma once
 
 #include <map>
@@ -56,6 +56,7 @@ class IdentityService final : public csi::v1::Identity::Service {
 
 // Capability builders for IdentityConfig::capabilities.
 csi::v1::PluginCapability serviceCapability(csi::v1::PluginCapability::Service::Type type);
-csi::v1::PluginCapability expansionCapability(csi::v1::PluginCapability::VolumeExpansion::Type type);
+csi::v1::PluginCapability expansionCapability(
+    csi::v1::PluginCapability::VolumeExpansion::Type type);
 
 }  // namespace tnascsi::common

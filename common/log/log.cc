@@ -104,8 +104,8 @@ void appendJson(std::string& out, std::string_view key, std::string_view value) 
 std::string timestamp() {
   auto now = std::chrono::system_clock::now();
   auto secs = std::chrono::system_clock::to_time_t(now);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() %
-            1000;
+  auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[96];
@@ -124,9 +124,15 @@ const char* baseName(const char* path) {
 
 }  // namespace
 
-void setLogLevel(LogLevel level) { g_level = static_cast<int>(level); }
-LogLevel logLevel() { return static_cast<LogLevel>(g_level.load(std::memory_order_relaxed)); }
-void setLogFormat(LogFormat format) { g_format = static_cast<int>(format); }
+void setLogLevel(LogLevel level) {
+  g_level = static_cast<int>(level);
+}
+LogLevel logLevel() {
+  return static_cast<LogLevel>(g_level.load(std::memory_order_relaxed));
+}
+void setLogFormat(LogFormat format) {
+  g_format = static_cast<int>(format);
+}
 
 bool parseLogLevel(std::string_view text, LogLevel* out) {
   std::string t = lower(text);
@@ -211,7 +217,9 @@ LogLine::~LogLine() {
 LogScope::LogScope(std::string key, std::string value) {
   t_scope.emplace_back(std::move(key), std::move(value));
 }
-LogScope::~LogScope() { t_scope.pop_back(); }
+LogScope::~LogScope() {
+  t_scope.pop_back();
+}
 
 std::string newRequestId() {
   thread_local std::mt19937_64 rng{std::random_device{}()};

@@ -3,7 +3,8 @@
 //
 //   TNAS_LOG(Info) << "staged volume";                    // message
 //   TNAS_LOG(Warn).kv("volume", id).kv("attempt", n) << "login failed, retrying";
-//   LogScope scope("req", requestId);                      // adds req=… to every line on this thread
+//   LogScope scope("req", requestId);                      // adds req=… to every line on this
+//   thread
 //
 // Thread-safe: each line is formatted privately and written with one write(2). Never log a secret:
 // API keys and CHAP secrets must not reach this module (tests grep the output for them).
@@ -57,8 +58,12 @@ class LogLine {
   LogLine& kv(std::string_view key, int64_t value);
   LogLine& kv(std::string_view key, uint64_t value);
   LogLine& kv(std::string_view key, int value) { return kv(key, static_cast<int64_t>(value)); }
-  LogLine& kv(std::string_view key, unsigned value) { return kv(key, static_cast<uint64_t>(value)); }
-  LogLine& kv(std::string_view key, long long value) { return kv(key, static_cast<int64_t>(value)); }
+  LogLine& kv(std::string_view key, unsigned value) {
+    return kv(key, static_cast<uint64_t>(value));
+  }
+  LogLine& kv(std::string_view key, long long value) {
+    return kv(key, static_cast<int64_t>(value));
+  }
   LogLine& kv(std::string_view key, unsigned long long value) {
     return kv(key, static_cast<uint64_t>(value));
   }
@@ -87,7 +92,7 @@ std::string newRequestId();
 
 }  // namespace tnascsi::common
 
-#define TNAS_LOG(severity)                                                              \
-  if (!::tnascsi::common::logEnabled(::tnascsi::common::LogLevel::k##severity)) {       \
-  } else                                                                                \
+#define TNAS_LOG(severity)                                                        \
+  if (!::tnascsi::common::logEnabled(::tnascsi::common::LogLevel::k##severity)) { \
+  } else                                                                          \
     ::tnascsi::common::LogLine(::tnascsi::common::LogLevel::k##severity, __FILE__, __LINE__)

@@ -1,6 +1,7 @@
 // handleRpc implementation (see rpc_handler.h).
 #include "common/rpc/rpc_handler.h"
 
+#include <atomic>
 #include <chrono>
 #include <exception>
 
@@ -8,6 +9,13 @@
 #include "common/rpc/secret_stripper.h"
 
 namespace tnascsi::common {
+namespace {
+std::atomic<int> g_running{0};
+}  // namespace
+
+int runningRpcs() {
+  return g_running.load();
+}
 
 grpc::Status handleRpc(const char* method, const google::protobuf::Message& request,
                        const std::function<Status()>& body, RpcOptions options) {
@@ -18,6 +26,7 @@ grpc::Status handleRpc(const char* method, const google::protobuf::Message& requ
   }
   auto started = std::chrono::steady_clock::now();
   Status status;
+  g_running.fetch_add(1);
   try {
     status = body();
   } catch (const std::exception& e) {
@@ -25,8 +34,9 @@ grpc::Status handleRpc(const char* method, const google::protobuf::Message& requ
   } catch (...) {
     status = absl::InternalError("internal error: unknown exception");
   }
-  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
-                  .count();
+  g_running.fetch_sub(1);
+  double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   grpc::Status out = toGrpcStatus(status);
   LogLevel level = options.level;
   if (!status.ok()) {

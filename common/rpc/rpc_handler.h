@@ -27,4 +27,7 @@ struct RpcOptions {
 grpc::Status handleRpc(const char* method, const google::protobuf::Message& request,
                        const std::function<Status()>& body, RpcOptions options = {});
 
+// Number of handleRpc bodies running right now in this process (servers drain them at shutdown).
+int runningRpcs();
+
 }  // namespace tnascsi::common

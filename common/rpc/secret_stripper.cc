@@ -68,7 +68,9 @@ void walk(Message* message) {
 
 }  // namespace
 
-void stripSecrets(Message* message) { walk(message); }
+void stripSecrets(Message* message) {
+  walk(message);
+}
 
 std::string sanitizedText(const Message& message) {
   std::unique_ptr<Message> copy(message.New());

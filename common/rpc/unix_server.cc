@@ -6,8 +6,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <thread>
 
 #include "common/log/log.h"
+#include "common/rpc/rpc_handler.h"
 
 namespace tnascsi::common {
 
@@ -77,12 +79,24 @@ StatusOr<std::unique_ptr<UnixGrpcServer>> UnixGrpcServer::start(
 void UnixGrpcServer::shutdown(std::chrono::milliseconds grace) {
   if (stopped_) return;
   stopped_ = true;
-  server_->Shutdown(std::chrono::system_clock::now() + grace);
+  // gRPC's Shutdown(deadline) waits out the whole deadline while any client keeps its connection
+  // open (kubelet and the sidecars always do), so drain the running calls ourselves and then shut
+  // down at once: an idle server stops immediately, a busy one gets up to `grace`.
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  while (runningRpcs() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (runningRpcs() > 0) {
+    TNAS_LOG(Warn).kv("running", runningRpcs()) << "cancelling calls still running at shutdown";
+  }
+  server_->Shutdown(std::chrono::system_clock::now());
   server_->Wait();
   ::unlink(path_.c_str());
   TNAS_LOG(Info).kv("endpoint", "unix://" + path_) << "stopped";
 }
 
-UnixGrpcServer::~UnixGrpcServer() { shutdown(); }
+UnixGrpcServer::~UnixGrpcServer() {
+  shutdown();
+}
 
 }  // namespace tnascsi::common

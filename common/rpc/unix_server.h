@@ -24,16 +24,16 @@ StatusOr<std::string> parseUnixEndpoint(const std::string& endpoint);
 Status removeStaleSocket(const std::string& path);
 
 struct ServerOptions {
-  std::string endpoint;       // unix:///path
-  int maxThreads = 16;        // bound on concurrently running handlers
+  std::string endpoint;  // unix:///path
+  int maxThreads = 16;   // bound on concurrently running handlers
   unsigned socketMode = 0660;
 };
 
 class UnixGrpcServer {
  public:
   // Builds and starts the server with `services` (not owned; must outlive the server).
-  static StatusOr<std::unique_ptr<UnixGrpcServer>> start(const ServerOptions& options,
-                                                         const std::vector<grpc::Service*>& services);
+  static StatusOr<std::unique_ptr<UnixGrpcServer>> start(
+      const ServerOptions& options, const std::vector<grpc::Service*>& services);
   ~UnixGrpcServer();
 
   // Stops accepting calls, waits up to `grace` for running calls, then cancels them; removes the

@@ -43,8 +43,8 @@ struct IdentityReport {
 IdentityReport queryIdentity(const std::string& endpoint) {
   IdentityReport r;
   auto started = Clock::now();
-  auto stub = csi::v1::Identity::NewStub(
-      grpc::CreateChannel(endpoint, grpc::InsecureChannelCredentials()));
+  auto stub =
+      csi::v1::Identity::NewStub(grpc::CreateChannel(endpoint, grpc::InsecureChannelCredentials()));
   auto deadline = [] { return std::chrono::system_clock::now() + std::chrono::seconds(10); };
   {
     grpc::ClientContext ctx;
@@ -134,7 +134,8 @@ int demoCommand(const std::string& controllerBin, const std::string& nodeBin) {
     auto pos = out.find("reason=");
     if (!r.ready && pos != std::string::npos) {
       auto end = out.find('\n', pos);
-      std::printf("  %-11s not ready because: %s\n", "", out.substr(pos + 7, end - pos - 7).c_str());
+      std::printf("  %-11s not ready because: %s\n", "",
+                  out.substr(pos + 7, end - pos - 7).c_str());
     }
     std::printf("\n");
   }

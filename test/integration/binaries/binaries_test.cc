@@ -115,11 +115,13 @@ TEST_P(BinaryTest, ConfigFileSuppliesFlagsAndUnknownKeysAreRefused) {
   EXPECT_NE(bad.output().find("unknown key 'endpont'"), std::string::npos) << bad.output();
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Both, BinaryTest,
-    ::testing::Values(Binary{TNAS_CONTROLLER_BIN, "truenas-csi-controller", true},
-                      Binary{TNAS_NODE_BIN, "truenas-csi-node", false}),
-    [](const auto& info) { return std::string(info.param.controller ? "Controller" : "Node"); });
+INSTANTIATE_TEST_SUITE_P(Both, BinaryTest,
+                         ::testing::Values(Binary{TNAS_CONTROLLER_BIN, "truenas-csi-controller",
+                                                  true},
+                                           Binary{TNAS_NODE_BIN, "truenas-csi-node", false}),
+                         [](const ::testing::TestParamInfo<Binary>& p) {
+                           return std::string(p.param.controller ? "Controller" : "Node");
+                         });
 
 }  // namespace
 }  // namespace tnascsi

@@ -1,12 +1,12 @@
 // Tests for readFile / writeFileAtomic / readSecretFile.
+#include "common/base/files.h"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
-
-#include "common/base/files.h"
 
 namespace tnascsi::common {
 namespace {

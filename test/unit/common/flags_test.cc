@@ -1,10 +1,9 @@
 // Tests for the command-line parser and its config-file merge.
-#include <gtest/gtest.h>
+#include "common/cli/flags.h"
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
-
-#include "common/cli/flags.h"
+#include <gtest/gtest.h>
 
 namespace tnascsi::common {
 namespace {
@@ -29,8 +28,8 @@ struct Fixture {
 
 TEST(Flags, ParsesBothValueFormsBoolsAndLists) {
   Fixture f;
-  auto r = f.parse({"--endpoint", "unix:///x.sock", "--max-threads=4", "--verbose", "--label",
-                    "b", "--label=c"});
+  auto r = f.parse({"--endpoint", "unix:///x.sock", "--max-threads=4", "--verbose", "--label", "b",
+                    "--label=c"});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(*r, Flags::Outcome::kRun);
   EXPECT_EQ(f.endpoint, "unix:///x.sock");

@@ -1,11 +1,11 @@
 // Tests for the per-key in-flight guard.
+#include "common/base/inflight.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <thread>
 #include <vector>
-
-#include "common/base/inflight.h"
 
 namespace tnascsi::common {
 namespace {
@@ -21,7 +21,10 @@ TEST(InFlight, SecondAcquireOfSameKeyIsAborted) {
 
 TEST(InFlight, TokenReleasesOnDestruction) {
   InFlight inflight;
-  { auto token = inflight.tryAcquire("vol-1"); ASSERT_TRUE(token.ok()); }
+  {
+    auto token = inflight.tryAcquire("vol-1");
+    ASSERT_TRUE(token.ok());
+  }
   EXPECT_FALSE(inflight.isHeld("vol-1"));
   EXPECT_TRUE(inflight.tryAcquire("vol-1").ok());
 }

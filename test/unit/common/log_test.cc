@@ -1,9 +1,9 @@
 // Tests for the structured logger: format, levels, scopes, escaping.
+#include "common/log/log.h"
+
 #include <gtest/gtest.h>
 
 #include <vector>
-
-#include "common/log/log.h"
 
 namespace tnascsi::common {
 namespace {
@@ -24,7 +24,8 @@ class LogTest : public ::testing::Test {
 };
 
 TEST_F(LogTest, TextLineHasLevelMessageAndFields) {
-  TNAS_LOG(Info).kv("volume", "pvc-1").kv("attempt", 2) << "login " << "failed";
+  TNAS_LOG(Info).kv("volume", "pvc-1").kv("attempt", 2) << "login "
+                                                        << "failed";
   ASSERT_EQ(lines_.size(), 1u);
   const std::string& l = lines_[0];
   EXPECT_NE(l.find("level=info"), std::string::npos);

@@ -1,9 +1,9 @@
 // Tests for the errno mapping and annotate().
+#include "common/base/status.h"
+
 #include <gtest/gtest.h>
 
 #include <cerrno>
-
-#include "common/base/status.h"
 
 namespace tnascsi::common {
 namespace {
@@ -13,10 +13,14 @@ TEST(ErrnoStatus, MapsCommonErrnos) {
     int err;
     StatusCode code;
   } cases[] = {
-      {ENOENT, StatusCode::kNotFound},         {EEXIST, StatusCode::kAlreadyExists},
-      {EACCES, StatusCode::kPermissionDenied}, {EINVAL, StatusCode::kInvalidArgument},
-      {ETIMEDOUT, StatusCode::kDeadlineExceeded}, {EBUSY, StatusCode::kUnavailable},
-      {ENOSPC, StatusCode::kResourceExhausted},   {EIO, StatusCode::kInternal},
+      {ENOENT, StatusCode::kNotFound},
+      {EEXIST, StatusCode::kAlreadyExists},
+      {EACCES, StatusCode::kPermissionDenied},
+      {EINVAL, StatusCode::kInvalidArgument},
+      {ETIMEDOUT, StatusCode::kDeadlineExceeded},
+      {EBUSY, StatusCode::kUnavailable},
+      {ENOSPC, StatusCode::kResourceExhausted},
+      {EIO, StatusCode::kInternal},
   };
   for (const auto& c : cases) {
     Status s = errnoStatus("open /x", c.err);

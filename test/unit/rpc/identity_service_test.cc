@@ -1,10 +1,11 @@
 // The Identity service over an in-process channel: plugin info, capabilities, Probe readiness.
+#include "common/csi/identity_service.h"
+
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
 #include <memory>
 
-#include "common/csi/identity_service.h"
 #include "proto/csi.grpc.pb.h"
 
 namespace tnascsi::common {
@@ -23,9 +24,8 @@ class IdentityServiceTest : public ::testing::Test {
     cfg.driverName = "csi.truenas-csi.io";
     cfg.version = "9.9.9";
     cfg.manifest = {{"component", "test"}};
-    cfg.capabilities = {
-        serviceCapability(csi::v1::PluginCapability::Service::CONTROLLER_SERVICE),
-        expansionCapability(csi::v1::PluginCapability::VolumeExpansion::ONLINE)};
+    cfg.capabilities = {serviceCapability(csi::v1::PluginCapability::Service::CONTROLLER_SERVICE),
+                        expansionCapability(csi::v1::PluginCapability::VolumeExpansion::ONLINE)};
     service_ = std::make_unique<IdentityService>(cfg, readiness_);
     grpc::ServerBuilder builder;
     builder.RegisterService(service_.get());

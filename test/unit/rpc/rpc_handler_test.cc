@@ -1,4 +1,6 @@
 // handleRpc: status mapping, exceptions, logging without secrets.
+#include "common/rpc/rpc_handler.h"
+
 #include <gtest/gtest.h>
 
 #include <stdexcept>
@@ -6,7 +8,6 @@
 
 #include "common/log/log.h"
 #include "common/rpc/grpc_status.h"
-#include "common/rpc/rpc_handler.h"
 #include "proto/csi.pb.h"
 
 namespace tnascsi::common {

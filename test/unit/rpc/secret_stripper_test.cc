@@ -1,7 +1,8 @@
 // Secrets never reach logs: every csi_secret field is masked, wherever it sits.
+#include "common/rpc/secret_stripper.h"
+
 #include <gtest/gtest.h>
 
-#include "common/rpc/secret_stripper.h"
 #include "proto/csi.pb.h"
 
 namespace tnascsi::common {

@@ -1,4 +1,6 @@
 // UnixGrpcServer: endpoint parsing, stale-socket handling, socket mode, serving, shutdown.
+#include "common/rpc/unix_server.h"
+
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -7,9 +9,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "common/csi/identity_service.h"
-#include "common/rpc/unix_server.h"
+#include "common/rpc/rpc_handler.h"
 #include "proto/csi.grpc.pb.h"
 
 namespace tnascsi::common {
@@ -34,8 +37,8 @@ class UnixServerTest : public ::testing::Test {
 TEST(ParseUnixEndpoint, AcceptsBothFormsAndRejectsOthers) {
   EXPECT_EQ(*parseUnixEndpoint("unix:///run/csi.sock"), "/run/csi.sock");
   EXPECT_EQ(*parseUnixEndpoint("unix:/run/csi.sock"), "/run/csi.sock");
-  for (const char* bad : {"tcp://127.0.0.1:1", "/run/csi.sock", "unix://relative.sock", "unix://",
-                          "unix:"}) {
+  for (const char* bad :
+       {"tcp://127.0.0.1:1", "/run/csi.sock", "unix://relative.sock", "unix://", "unix:"}) {
     EXPECT_EQ(parseUnixEndpoint(bad).status().code(), StatusCode::kInvalidArgument) << bad;
   }
   EXPECT_EQ(parseUnixEndpoint("unix://" + std::string(200, 'a')).status().code(),
@@ -85,6 +88,54 @@ TEST_F(UnixServerTest, ReplacesStaleSocketServesWithModeAndRemovesOnShutdown) {
   (*server)->shutdown();
   EXPECT_FALSE(std::filesystem::exists(path));
   (*server)->shutdown();  // idempotent
+}
+
+class SlowReadiness : public ReadinessCheck {
+ public:
+  Status ready() override {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    return absl::OkStatus();
+  }
+};
+
+TEST_F(UnixServerTest, ShutdownDrainsARunningCallAndIsFastWhenIdle) {
+  std::string path = dir_ + "/csi.sock";
+  SlowReadiness slow;
+  IdentityService identity({"csi.example.io", "1", {}, {}}, slow);
+  ServerOptions opts;
+  opts.endpoint = "unix://" + path;
+  auto server = UnixGrpcServer::start(opts, {&identity});
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = csi::v1::Identity::NewStub(
+      grpc::CreateChannel("unix://" + path, grpc::InsecureChannelCredentials()));
+  grpc::Status callStatus;
+  csi::v1::ProbeResponse resp;
+  std::thread caller([&] {
+    grpc::ClientContext ctx;
+    callStatus = stub->Probe(&ctx, {}, &resp);
+  });
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (runningRpcs() == 0 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_GT(runningRpcs(), 0);
+  (*server)->shutdown(std::chrono::seconds(5));
+  caller.join();
+  EXPECT_TRUE(callStatus.ok()) << callStatus.error_message();  // drained, not cancelled
+  EXPECT_TRUE(resp.ready().value());
+
+  // Idle, with the client's connection still open: shutdown does not wait out the grace period.
+  auto second = UnixGrpcServer::start(opts, {&identity});
+  ASSERT_TRUE(second.ok());
+  auto stub2 = csi::v1::Identity::NewStub(
+      grpc::CreateChannel("unix://" + path, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  csi::v1::GetPluginInfoResponse info;
+  ASSERT_TRUE(stub2->GetPluginInfo(&ctx, {}, &info).ok());
+  // A long grace makes the regression unmistakable (a minute) without a tight timing assertion.
+  auto t0 = std::chrono::steady_clock::now();
+  (*second)->shutdown(std::chrono::seconds(60));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(30));
 }
 
 TEST_F(UnixServerTest, MissingDirectoryIsAClearError) {
