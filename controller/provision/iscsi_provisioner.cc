@@ -86,6 +86,30 @@ Status okIfNotFound(const Status& s) {
   return s.code() == StatusCode::kNotFound ? absl::OkStatus() : s;
 }
 
+// Deletes the volume's initiator groups that admit nobody and are not the one its zvol records
+// (left by a create whose reply was lost). Best effort: failures are logged.
+void sweepUnrecordedGroups(TrueNasApi& api, const std::string& dataset) {
+  std::optional<int64_t> recorded;
+  auto zvol = api.getDataset(dataset);
+  if (zvol.ok()) {
+    recorded = propInt(*zvol, props::kInitiatorGroup);
+  } else if (zvol.status().code() != StatusCode::kNotFound) {
+    return;
+  }
+  std::string key = props::initiatorGroupKey(dataset);
+  auto groups = api.queryIscsiInitiatorGroups(
+      truenas::QueryFilter::where("comment", truenas::FilterOp::kEq, key), {});
+  if (!groups.ok()) return;
+  for (const auto& group : *groups) {
+    if (group.comment != key || (recorded && *recorded == group.id)) continue;
+    Status s = okIfNotFound(api.deleteIscsiInitiatorGroup(group.id));
+    if (!s.ok()) {
+      TNAS_LOG(Warn).kv("group", std::to_string(group.id)).kv("error", s.ToString())
+          << "could not remove an unrecorded initiator group";
+    }
+  }
+}
+
 truenas::IscsiTargetSpec targetSpec(const CreatePlan& plan, const IscsiSetup& setup, int64_t group,
                                     std::optional<int64_t> authTag) {
   truenas::IscsiTargetSpec spec;
@@ -238,7 +262,14 @@ StatusOr<VolumeInfo> IscsiProvisioner::create(const CreatePlan& plan) {
   }
   // The initiator group comes first so the zvol can record its id; it admits nobody yet.
   auto group = api.createIscsiInitiatorGroup(initiatorGroupSpec(plan.id.dataset, {}));
-  if (!group.ok()) return common::annotate(group.status(), "creating the initiator group");
+  if (!group.ok()) {
+    if (group.status().code() == StatusCode::kUnavailable ||
+        group.status().code() == StatusCode::kDeadlineExceeded) {
+      // The group may exist although the reply was lost: remove unrecorded ones while we can.
+      sweepUnrecordedGroups(api, plan.id.dataset);
+    }
+    return common::annotate(group.status(), "creating the initiator group");
+  }
   int64_t groupId = group->id;
 
   truenas::DatasetCreateSpec spec;
@@ -290,7 +321,12 @@ StatusOr<VolumeInfo> IscsiProvisioner::create(const CreatePlan& plan) {
     }
   }
   uint64_t capacity = dataset.volsize.value_or(plan.capacity);
-  if (capacity < plan.capacity) {  // a clone of a smaller source
+  // A clone of a smaller source grows to the requested size (also when resuming that step);
+  // an existing volume is never resized by CreateVolume.
+  bool growClone = plan.cloneSnapshot &&
+                   (outcome->created || props::get(dataset.userProperties, props::kCapacity) ==
+                                            std::to_string(plan.capacity));
+  if (growClone && capacity < plan.capacity) {
     truenas::DatasetUpdateSpec grow;
     grow.volsize = plan.capacity;
     TNAS_RETURN_IF_ERROR(common::annotate(api.updateDataset(dataset.name, grow).status(),

@@ -30,7 +30,8 @@ inline constexpr const char* kAuthTag = "truenas-csi:auth_tag";
 // Set when DeleteVolume could not destroy the data yet (snapshots or clones depend on it); the
 // volume is gone for CSI and is destroyed when its last snapshot/clone goes.
 inline constexpr const char* kDeleted = "truenas-csi:deleted";
-// On a snapshot: the source volume's capacity when it was taken (the size a restore needs).
+// The capacity CreateVolume decided (datasets); on a snapshot, the source volume's capacity when
+// it was taken (the size a restore needs).
 inline constexpr const char* kCapacity = "truenas-csi:capacity";
 // On a snapshot made only to clone a volume from a volume: the clone's dataset.
 inline constexpr const char* kCloneFor = "truenas-csi:clone_for";

@@ -64,7 +64,10 @@ StatusOr<VolumeInfo> NfsProvisioner::create(const CreatePlan& plan) {
   truenas::Dataset& dataset = outcome.dataset;
   if (outcome.created && plan.cloneSnapshot) dataset.refquota = plan.capacity;
   uint64_t capacity = dataset.refquota.value_or(plan.capacity);
-  if (capacity < plan.capacity) {
+  bool growClone = plan.cloneSnapshot &&
+                   (outcome.created || props::get(dataset.userProperties, props::kCapacity) ==
+                                           std::to_string(plan.capacity));
+  if (growClone && capacity < plan.capacity) {
     truenas::DatasetUpdateSpec grow;
     grow.refquota = plan.capacity;
     if (plan.params.nfs.reservation) grow.refreservation = plan.capacity;

@@ -187,7 +187,8 @@ Status VolumeManager::createVolume(const csi::v1::CreateVolumeRequest& req,
                          {props::kCsiName, req.name()},
                          {props::kProtocol, protocolName(protocol)},
                          {props::kParameters, params.fingerprint},
-                         {props::kContentSource, contentSource}};
+                         {props::kContentSource, contentSource},
+                         {props::kCapacity, std::to_string(plan.capacity)}};
   if (!params.pvcName.empty()) plan.userProperties[props::kPvcName] = params.pvcName;
   if (!params.pvcNamespace.empty()) plan.userProperties[props::kPvcNamespace] = params.pvcNamespace;
   if (!params.pvName.empty()) plan.userProperties[props::kPvName] = params.pvName;

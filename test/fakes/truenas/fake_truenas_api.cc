@@ -71,6 +71,7 @@ void FakeTrueNasApi::addDataset(const std::string& name) {
   d.name = name;
   d.pool = pool_;
   d.mountpoint = "/mnt/" + name;
+  d.available = poolSize_ / 2;
   datasets_[name] = d;
   fixtures_.insert(name);
 }
@@ -90,9 +91,23 @@ void FakeTrueNasApi::failMethodOnce(const std::string& method, Status status, bo
   faults_.push_back({method, 0, std::move(status), afterApply});
 }
 
+void FakeTrueNasApi::setConcurrencyLimit(int n) {
+  std::lock_guard<std::mutex> lock(slotMu_);
+  slotLimit_ = n;
+}
+
 Status FakeTrueNasApi::enter(const char* method, bool mutating) {
   int64_t latency = latencyMs_.load();
-  if (latency > 0) std::this_thread::sleep_for(std::chrono::milliseconds(latency));
+  if (latency > 0) {
+    std::unique_lock<std::mutex> slot(slotMu_);
+    slotCv_.wait(slot, [&] { return slotLimit_ <= 0 || slotsInUse_ < slotLimit_; });
+    ++slotsInUse_;
+    slot.unlock();
+    std::this_thread::sleep_for(std::chrono::milliseconds(latency));
+    slot.lock();
+    --slotsInUse_;
+    slotCv_.notify_one();
+  }
   std::lock_guard<std::mutex> lock(mu_);
   ++callNumber_;
   if (mutating) ++mutating_;

@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <set>
@@ -36,6 +37,9 @@ class FakeTrueNasApi final : public TrueNasApi {
   void addDataset(const std::string& name);  // a plain filesystem, e.g. "tank/k8s"
   void setVersion(VersionInfo info);
   void setLatency(std::chrono::milliseconds latency) { latencyMs_ = latency.count(); }
+  // At most `n` calls "run on the server" at once (TrueNAS runs 10 per connection); the rest wait.
+  // 0 = unlimited.
+  void setConcurrencyLimit(int n);
   void setUnreachable(bool unreachable) { unreachable_ = unreachable; }
   // Fails the `n`th call from now (1 = the next call) with `status`, before applying it.
   void failNthCall(int n, Status status);
@@ -180,6 +184,10 @@ class FakeTrueNasApi final : public TrueNasApi {
   std::map<std::string, int64_t> perMethod_;
   std::vector<std::string> log_;
   std::atomic<int64_t> latencyMs_{0};
+  std::mutex slotMu_;
+  std::condition_variable slotCv_;
+  int slotLimit_ = 0;   // guarded by slotMu_
+  int slotsInUse_ = 0;  // guarded by slotMu_
   std::atomic<bool> unreachable_{false};
 };
 
