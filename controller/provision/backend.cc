@@ -28,7 +28,8 @@ Status validateBackendConfig(const BackendConfig& config) {
                                         "=" + value + "' is not a valid label");
     }
   }
-  TNAS_RETURN_IF_ERROR(maxVolumeLeafLength(config.name, config.parentDataset, {}).status());
+  auto leaf = maxVolumeLeafLength(config.name, config.parentDataset, {});
+  if (!leaf.ok()) return absl::InvalidArgumentError(leaf.status().message());
   return absl::OkStatus();
 }
 
