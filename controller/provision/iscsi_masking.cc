@@ -18,7 +18,7 @@ truenas::IscsiInitiatorGroupSpec initiatorGroupSpec(const std::string& dataset,
   for (const auto& node : nodes) {
     if (node.iqn.empty()) continue;
     spec.initiators.push_back(node.iqn);
-    ids += (ids.empty() ? "" : ",") + node.str();
+    ids += (ids.empty() ? "" : " ") + node.str();
   }
   if (spec.initiators.empty()) {
     spec.initiators.push_back(kPlaceholderIqn);
@@ -33,7 +33,7 @@ std::vector<NodeId> publishedNodes(const truenas::IscsiInitiatorGroup& group) {
   size_t pos = group.comment.find(kNodesMarker);
   if (pos == std::string::npos) return out;
   std::string list = group.comment.substr(pos + std::string(kNodesMarker).size());
-  for (absl::string_view part : absl::StrSplit(list, ',', absl::SkipEmpty())) {
+  for (absl::string_view part : absl::StrSplit(list, ' ', absl::SkipEmpty())) {
     auto node = parseNodeId(std::string(part));
     if (node && !node->iqn.empty()) out.push_back(*node);
   }

@@ -7,7 +7,7 @@
 // IQN, and ControllerUnpublishVolume puts it back when the last node leaves.
 //
 // The group's comment records the volume's dataset and the CSI node ids it is published to
-// ("truenas-csi:<dataset> nodes=<id>,<id>"), so one read answers "published where?" with node ids,
+// ("truenas-csi:<dataset> nodes=<id> <id>"), so one read answers "published where?" with node ids,
 // not bare IQNs. Pure functions; thread-safe.
 #pragma once
 

@@ -81,7 +81,7 @@ void countCalls() {
     grpc::ClientContext ctx;
     csi::v1::ControllerPublishVolumeRequest req;
     req.set_volume_id(iscsiId);
-    req.set_node_id("n1/iqn.2004-10.com.ubuntu:01:n1");
+    req.set_node_id("n1,iqn.2004-10.com.ubuntu:01:n1");
     *req.mutable_volume_capability() = testing::mountCapability();
     csi::v1::ControllerPublishVolumeResponse resp;
     return f.cut->controller().ControllerPublishVolume(&ctx, req, &resp);

@@ -24,7 +24,7 @@ using csi::v1::VolumeCapability;
 using Mode = VolumeCapability::AccessMode;
 
 constexpr int64_t kGiB = 1LL << 30;
-const std::string kNode = "worker-1/iqn.2004-10.com.ubuntu:01:worker1";
+const std::string kNode = "worker-1,iqn.2004-10.com.ubuntu:01:worker1";
 
 class Conformance : public ::testing::TestWithParam<std::string> {
  protected:

@@ -13,8 +13,8 @@ namespace {
 
 using Mode = csi::v1::VolumeCapability::AccessMode;
 constexpr int64_t kGiB = 1LL << 30;
-const std::string kNodeA = "node-a/iqn.2004-10.com.ubuntu:01:a";
-const std::string kNodeB = "node-b/iqn.2004-10.com.ubuntu:01:b";
+const std::string kNodeA = "node-a,iqn.2004-10.com.ubuntu:01:a";
+const std::string kNodeB = "node-b,iqn.2004-10.com.ubuntu:01:b";
 
 class ControllerServiceTest : public ::testing::Test {
  protected:

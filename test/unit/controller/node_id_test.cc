@@ -8,25 +8,28 @@
 namespace tnascsi::controller::provision {
 namespace {
 
-TEST(NodeId, ParsesNameAndIqn) {
-  auto id = parseNodeId("worker-1/iqn.2004-10.com.ubuntu:01:abcdef");
+TEST(NodeId, ParsesTheAgentsFormat) {
+  auto id = parseNodeId("worker-1,iqn.2004-10.com.ubuntu:01:abcdef");
   ASSERT_TRUE(id.has_value());
   EXPECT_EQ(id->name, "worker-1");
   EXPECT_EQ(id->iqn, "iqn.2004-10.com.ubuntu:01:abcdef");
-  EXPECT_EQ(id->str(), "worker-1/iqn.2004-10.com.ubuntu:01:abcdef");
-  auto nfsOnly = parseNodeId("worker-2.example.com");
+  EXPECT_EQ(id->str(), "worker-1,iqn.2004-10.com.ubuntu:01:abcdef");
+  auto nfsOnly = parseNodeId("worker-2.example.com,");
   ASSERT_TRUE(nfsOnly.has_value());
   EXPECT_TRUE(nfsOnly->iqn.empty());
-  EXPECT_TRUE(parseNodeId("n/eui.0123456789abcdef").has_value());
+  EXPECT_TRUE(parseNodeId("n,eui.0123456789abcdef").has_value());
+  EXPECT_TRUE(parseNodeId("n,naa.60014051234").has_value());
 }
 
 TEST(NodeId, RejectsMalformed) {
   for (const char* bad :
-       {"", "/iqn.2004-10.com.x:1", "node/", "node/iqn.bad", "node/IQN.2004-10.com.x",
-        "node/iqn.2004-10.com.x/extra", "no de/iqn.2004-10.com.x", "node/eui.12"}) {
+       {"", "some-fake-node-id", ",iqn.2004-10.com.x:1", "Node,iqn.2004-10.com.x",
+        "-node,iqn.2004-10.com.x", "node,iqn", "node,bad.2004-10.com.x",
+        "node,iqn.2004-10.com.x,extra", "no de,iqn.2004-10.com.x", "node,iqn.2004 10"}) {
     EXPECT_FALSE(parseNodeId(bad).has_value()) << bad;
   }
   EXPECT_FALSE(isValidIqn("iqn.2004-10.com.x:" + std::string(220, 'a')));
+  EXPECT_FALSE(parseNodeId(std::string(250, 'a') + ",iqn.2004-10.com.x:1").has_value());
 }
 
 TEST(Masking, PlaceholderWhenNobodyIsPublishedAndNodeIdsInTheComment) {
