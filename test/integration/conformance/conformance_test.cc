@@ -254,8 +254,9 @@ TEST_P(Conformance, PublishRules) {
   EXPECT_EQ(publish(id, kNode, false).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(publish("default/" + protocol() + "/tank/k8s/missing", kNode, true).error_code(),
             grpc::StatusCode::NOT_FOUND);
-  if (protocol() == "iscsi") {
-    EXPECT_EQ(publish(id, "some-fake-node-id", true).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(publish(id, "some-fake-node-id", true).error_code(), grpc::StatusCode::NOT_FOUND);
+  if (protocol() == "iscsi") {  // a node without an initiator cannot reach an iSCSI volume
+    EXPECT_EQ(publish(id, "nfs-only-node,", true).error_code(), grpc::StatusCode::NOT_FOUND);
   }
   EXPECT_TRUE(publish(id, kNode, true).ok());
   EXPECT_TRUE(publish(id, kNode, true).ok()) << "idempotent";
