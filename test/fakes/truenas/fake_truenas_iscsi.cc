@@ -2,7 +2,6 @@
 // inspection helpers (see fake_truenas_api.h).
 #include <algorithm>
 #include <cstdio>
-#include <regex>
 
 #include "test/fakes/truenas/fake_filter.h"
 #include "test/fakes/truenas/fake_truenas_api.h"
@@ -288,11 +287,15 @@ StatusOr<std::vector<IscsiAuth>> FakeTrueNasApi::queryIscsiAuthByTag(int64_t tag
 
 StatusOr<IscsiTarget> FakeTrueNasApi::createIscsiTarget(const IscsiTargetSpec& spec) {
   TNAS_RETURN_IF_ERROR(enter("createIscsiTarget", true));
-  static const std::regex kName("^[-a-z0-9\\.:]+$");
   IscsiTarget target;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!std::regex_match(spec.name, kName)) {
+    bool validName =
+        !spec.name.empty() && std::all_of(spec.name.begin(), spec.name.end(), [](char c) {
+          return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+                 c == ':';
+        });
+    if (!validName) {
       return absl::InvalidArgumentError(
           "iscsi_target_create.name: Only lowercase alphanumeric characters plus dot (.), dash "
           "(-), and colon (:) are allowed.");
