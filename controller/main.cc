@@ -1,11 +1,23 @@
 // truenas-csi-controller: the CSI Identity + Controller service for TrueNAS. Wiring only: flags and
-// config -> services -> serve until SIGTERM/SIGINT.
+// config -> backends (one TrueNAS client each) -> provisioning -> services -> serve until
+// SIGTERM/SIGINT.
+#include <memory>
+#include <vector>
+
+#include "common/base/clock.h"
 #include "common/cli/app.h"
 #include "common/csi/identity_service.h"
 #include "common/log/log.h"
 #include "common/rpc/signals.h"
 #include "common/version.h"
+#include "controller/provision/backend.h"
+#include "controller/provision/snapshot_manager.h"
+#include "controller/provision/volume_manager.h"
 #include "controller/service/backend_readiness.h"
+#include "controller/service/controller_config.h"
+#include "controller/service/controller_service.h"
+#include "controller/truenas/truenas_client.h"
+#include "controller/truenas/ws_connection.h"
 
 using namespace tnascsi;  // NOLINT(google-build-using-namespace): main only
 
@@ -18,6 +30,8 @@ int main(int argc, char** argv) {
   common::CommonOptions options;
   options.endpoint = "unix:///csi/csi.sock";
   common::addCommonFlags(flags, &options);
+  controller::ControllerFlags controllerFlags;
+  controller::addControllerFlags(flags, &controllerFlags);
 
   Poco::JSON::Object::Ptr config;
   auto outcome = common::parseCommandLine(flags, options, argc, argv, {"backends"}, &config);
@@ -26,17 +40,42 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (*outcome == common::Flags::Outcome::kExit) return 0;
+  auto resolved = controller::resolveBackends(controllerFlags, config);
+  if (!resolved.ok()) {
+    TNAS_LOG(Error).kv("error", std::string(resolved.status().message())) << "bad backend config";
+    return 2;
+  }
   TNAS_LOG(Info)
           .kv("version", common::kVersion)
           .kv("commit", common::kGitCommit)
           .kv("driver", options.driverName)
+          .kv("backends", std::to_string(resolved->backends.size()))
       << "truenas-csi-controller starting";
 
-  controller::BackendReadiness readiness(/*configured=*/false);
-  if (!readiness.ready().ok()) {
-    TNAS_LOG(Warn).kv("reason", std::string(readiness.ready().message()))
-        << "serving Identity only";
+  // One persistent connection and client per backend.
+  std::vector<std::unique_ptr<controller::truenas::WsConnection>> connections;
+  std::vector<std::unique_ptr<controller::truenas::TrueNasClient>> clients;
+  controller::provision::BackendRegistry registry;
+  std::vector<controller::BackendReadiness::Entry> readinessEntries;
+  for (const auto& spec : resolved->backends) {
+    connections.push_back(std::make_unique<controller::truenas::WsConnection>(
+        spec.connection, common::systemClock()));
+    clients.push_back(std::make_unique<controller::truenas::TrueNasClient>(*connections.back(),
+                                                                           common::systemClock()));
+    registry.add(std::make_unique<controller::provision::Backend>(spec.config, *clients.back()));
+    readinessEntries.push_back({spec.config.name, clients.back().get()});
+    TNAS_LOG(Info).kv("backend", spec.config.name).kv("parent", spec.config.parentDataset)
+        << "backend configured";
   }
+  if (!resolved->defaultBackend.empty()) {
+    Status s = registry.setDefault(resolved->defaultBackend);
+    if (!s.ok()) {
+      TNAS_LOG(Error).kv("error", std::string(s.message())) << "bad backend config";
+      return 2;
+    }
+  }
+  controller::BackendReadiness readiness(readinessEntries);
+
   common::IdentityConfig identity;
   identity.driverName = options.driverName;
   identity.version = common::kVersion;
@@ -48,5 +87,13 @@ int main(int argc, char** argv) {
       common::expansionCapability(csi::v1::PluginCapability::VolumeExpansion::ONLINE),
   };
   common::IdentityService identityService(identity, readiness);
-  return common::serveUntilSignal(options, {&identityService});
+  controller::provision::VolumeManager volumes(registry, options.driverName);
+  controller::provision::SnapshotManager snapshots(volumes);
+  controller::ControllerService controllerService(volumes, snapshots);
+  if (registry.empty()) {
+    TNAS_LOG(Warn).kv("reason", std::string(readiness.ready().message()))
+        << "serving Identity only";
+    return common::serveUntilSignal(options, {&identityService});
+  }
+  return common::serveUntilSignal(options, {&identityService, &controllerService});
 }

@@ -1,0 +1,41 @@
+// Node id parsing (see node_id.h).
+#include "controller/provision/node_id.h"
+
+#include <cctype>
+
+namespace tnascsi::controller::provision {
+namespace {
+
+bool isNodeName(const std::string& name) {
+  if (name.empty() || name.size() > 253) return false;
+  for (unsigned char c : name) {
+    if (!(std::islower(c) != 0 || std::isdigit(c) != 0 || c == '-' || c == '.')) return false;
+  }
+  return std::isalnum(static_cast<unsigned char>(name.front())) != 0 &&
+         std::isalnum(static_cast<unsigned char>(name.back())) != 0;
+}
+
+}  // namespace
+
+bool isValidIqn(const std::string& iqn) {
+  if (iqn.size() <= 4 || iqn.size() > 223) return false;
+  if (iqn.rfind("iqn.", 0) != 0 && iqn.rfind("eui.", 0) != 0 && iqn.rfind("naa.", 0) != 0) {
+    return false;
+  }
+  for (unsigned char c : iqn) {
+    if (std::isgraph(c) == 0 || c == ',') return false;
+  }
+  return true;
+}
+
+std::optional<NodeId> parseNodeId(const std::string& id) {
+  if (id.size() > 256) return std::nullopt;
+  size_t comma = id.find(',');
+  if (comma == std::string::npos) return std::nullopt;
+  NodeId out{id.substr(0, comma), id.substr(comma + 1)};
+  if (!isNodeName(out.name)) return std::nullopt;
+  if (!out.iqn.empty() && !isValidIqn(out.iqn)) return std::nullopt;
+  return out;
+}
+
+}  // namespace tnascsi::controller::provision

@@ -1,0 +1,354 @@
+// VolumeManager: create, delete, expand and deferred deletion (see volume_manager.h; the read-only
+// RPCs and publishing are in volume_queries.cc).
+#include "controller/provision/volume_manager.h"
+
+#include "common/log/log.h"
+#include "controller/provision/access.h"
+#include "controller/provision/capacity.h"
+#include "controller/provision/metadata.h"
+#include "controller/provision/naming.h"
+
+namespace tnascsi::controller::provision {
+namespace {
+
+bool isDirectChild(const std::string& parent, const std::string& dataset) {
+  return dataset.size() > parent.size() + 1 && dataset.compare(0, parent.size(), parent) == 0 &&
+         dataset[parent.size()] == '/' && dataset.find('/', parent.size() + 1) == std::string::npos;
+}
+
+bool anyBlock(const google::protobuf::RepeatedPtrField<csi::v1::VolumeCapability>& caps) {
+  for (const auto& cap : caps) {
+    if (cap.has_block()) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool topologyMatches(const std::map<std::string, std::string>& segments,
+                     const csi::v1::Topology& topology) {
+  for (const auto& [key, value] : segments) {
+    auto it = topology.segments().find(key);
+    if (it != topology.segments().end() && it->second != value) return false;
+  }
+  return true;
+}
+
+VolumeManager::VolumeManager(BackendRegistry& backends, std::string driverName)
+    : backends_(backends), driverName_(std::move(driverName)) {}
+
+Provisioner& VolumeManager::provisionerFor(Protocol protocol) {
+  if (protocol == Protocol::kIscsi) return iscsi_;
+  return nfs_;
+}
+
+StatusOr<VolumeManager::Located> VolumeManager::locate(const std::string& volumeId) {
+  auto id = parseVolumeId(volumeId);
+  if (!id)
+    return absl::NotFoundError("volume " + volumeId + " does not exist (not an id of this driver)");
+  Backend* backend = backends_.lookup(id->backend);
+  if (backend == nullptr) {
+    return absl::NotFoundError("volume " + volumeId + " does not exist (backend '" + id->backend +
+                               "' is not configured)");
+  }
+  if (!isDirectChild(backend->config().parentDataset, id->dataset)) {
+    return absl::NotFoundError("volume " + volumeId + " does not exist (outside parent dataset " +
+                               backend->config().parentDataset + ")");
+  }
+  auto dataset = backend->api().getDataset(id->dataset);
+  if (dataset.status().code() == StatusCode::kNotFound) {
+    return absl::NotFoundError("volume " + volumeId + " does not exist");
+  }
+  if (!dataset.ok()) return dataset.status();
+  const auto& p = dataset->userProperties;
+  bool isVolume = dataset->type == truenas::DatasetType::kVolume;
+  if (!props::ownedBy(p, driverName_) || !props::get(p, props::kDeleted).empty() ||
+      isVolume != (id->protocol == Protocol::kIscsi)) {
+    return absl::NotFoundError("volume " + volumeId + " does not exist");
+  }
+  return Located{backend, *id, std::move(*dataset)};
+}
+
+Status VolumeManager::createVolume(const csi::v1::CreateVolumeRequest& req,
+                                   csi::v1::CreateVolumeResponse* resp) {
+  if (req.name().empty()) return absl::InvalidArgumentError("name is required");
+  if (req.volume_capabilities().empty()) {
+    return absl::InvalidArgumentError("volume_capabilities must not be empty");
+  }
+  StringMap parameters(req.parameters().begin(), req.parameters().end());
+  TNAS_ASSIGN_OR_RETURN(VolumeParameters params, parseVolumeParameters(parameters));
+  Protocol protocol = params.protocol;
+  TNAS_RETURN_IF_ERROR(provision::validateCapabilities(protocol, req.volume_capabilities()));
+  ChapCredentials chap;
+  if (protocol == Protocol::kIscsi) {
+    TNAS_ASSIGN_OR_RETURN(chap,
+                          parseChapSecrets(StringMap(req.secrets().begin(), req.secrets().end())));
+  }
+  TNAS_ASSIGN_OR_RETURN(Backend * backend, backends_.select(params.backend));
+  const auto& segments = backend->config().topology;
+  if (req.has_accessibility_requirements() && !segments.empty() &&
+      !req.accessibility_requirements().requisite().empty()) {
+    bool ok = false;
+    for (const auto& t : req.accessibility_requirements().requisite())
+      ok = ok || topologyMatches(segments, t);
+    if (!ok) {
+      return absl::ResourceExhaustedError("backend '" + backend->name() +
+                                          "' is not accessible from any requisite topology");
+    }
+  }
+  TNAS_ASSIGN_OR_RETURN(auto token, inflight_.tryAcquire("create/" + req.name()));
+
+  CreatePlan plan;
+  plan.backend = backend;
+  plan.driverName = driverName_;
+  plan.csiName = req.name();
+  plan.params = params;
+  plan.chap = chap;
+  TNAS_ASSIGN_OR_RETURN(size_t maxLeaf, backend->maxLeafLength());
+  plan.leaf = leafName(req.name(), maxLeaf);
+  plan.id = VolumeId{backend->name(), protocol, backend->config().parentDataset + "/" + plan.leaf};
+
+  uint64_t granularity = protocol == Protocol::kIscsi ? params.iscsi.volblocksize : 1;
+  std::string contentSource;
+  if (req.has_volume_content_source()) {
+    const auto& src = req.volume_content_source();
+    truenas::Dataset sourceDataset;
+    if (src.has_snapshot()) {
+      if (params.detachedFromSnapshots) {
+        return absl::InvalidArgumentError(
+            "StorageClass parameter 'detachedVolumesFromSnapshots': 'true' needs ZFS send/receive, "
+            "which this controller's TrueNAS client does not offer yet; use 'false' (ZFS clone)");
+      }
+      auto sid = parseSnapshotId(src.snapshot().snapshot_id());
+      if (!sid)
+        return absl::NotFoundError("snapshot " + src.snapshot().snapshot_id() + " does not exist");
+      if (sid->volume.backend != backend->name() || sid->volume.protocol != protocol) {
+        return absl::InvalidArgumentError("snapshot " + src.snapshot().snapshot_id() +
+                                          " is on another backend or protocol than the new volume");
+      }
+      auto snap = backend->api().getSnapshot(sid->zfsName());
+      if (snap.status().code() == StatusCode::kNotFound ||
+          (snap.ok() && !props::ownedBy(snap->userProperties, driverName_))) {
+        return absl::NotFoundError("snapshot " + src.snapshot().snapshot_id() + " does not exist");
+      }
+      if (!snap.ok()) return snap.status();
+      TNAS_ASSIGN_OR_RETURN(sourceDataset, backend->api().getDataset(sid->volume.dataset));
+      plan.cloneSnapshot = sid->zfsName();
+      contentSource = "snapshot:" + sid->str();
+      resp->mutable_volume()->mutable_content_source()->mutable_snapshot()->set_snapshot_id(
+          sid->str());
+    } else if (src.has_volume()) {
+      if (params.detachedFromVolumes) {
+        return absl::InvalidArgumentError(
+            "StorageClass parameter 'detachedVolumesFromVolumes': 'true' needs ZFS send/receive, "
+            "which this controller's TrueNAS client does not offer yet; use 'false' (ZFS clone)");
+      }
+      auto located = locate(src.volume().volume_id());
+      if (!located.ok()) return located.status();
+      if (located->backend != backend || located->id.protocol != protocol) {
+        return absl::InvalidArgumentError("volume " + src.volume().volume_id() +
+                                          " is on another backend or protocol than the new volume");
+      }
+      sourceDataset = located->dataset;
+      std::string snapName = cloneSourceSnapshotName(plan.leaf, located->id.str());
+      truenas::SnapshotCreateSpec snapSpec;
+      snapSpec.dataset = sourceDataset.name;
+      snapSpec.name = snapName;
+      snapSpec.userProperties = {{props::kOwner, driverName_}, {props::kCloneFor, plan.id.dataset}};
+      auto made = backend->api().createSnapshot(snapSpec);
+      if (!made.ok() && made.status().code() != StatusCode::kAlreadyExists) {
+        return common::annotate(made.status(), "snapshotting the source volume");
+      }
+      plan.cloneSnapshot = sourceDataset.name + "@" + snapName;
+      contentSource = "volume:" + located->id.str();
+      resp->mutable_volume()->mutable_content_source()->mutable_volume()->set_volume_id(
+          located->id.str());
+    } else {
+      return absl::InvalidArgumentError("volume_content_source must name a snapshot or a volume");
+    }
+    plan.sourceCapacity = provisionerFor(protocol).capacityOf(sourceDataset);
+    if (sourceDataset.volblocksize) granularity = *sourceDataset.volblocksize;
+  }
+  uint64_t required = req.capacity_range().required_bytes();
+  uint64_t limit = req.capacity_range().limit_bytes();
+  if (req.capacity_range().required_bytes() < 0 || req.capacity_range().limit_bytes() < 0) {
+    return absl::InvalidArgumentError("capacity_range must not be negative");
+  }
+  uint64_t minimum = 0;
+  if (protocol == Protocol::kNfs) minimum = kNfsMinimum;
+  if (protocol == Protocol::kIscsi && params.fsType == "xfs" &&
+      !anyBlock(req.volume_capabilities())) {
+    minimum = kXfsMinimum;
+  }
+  minimum = std::max(minimum, plan.sourceCapacity);
+  TNAS_ASSIGN_OR_RETURN(plan.capacity, resolveCapacity(required, limit, minimum, granularity));
+
+  plan.userProperties = {{props::kOwner, driverName_},
+                         {props::kCsiName, req.name()},
+                         {props::kProtocol, protocolName(protocol)},
+                         {props::kParameters, params.fingerprint},
+                         {props::kContentSource, contentSource},
+                         {props::kCapacity, std::to_string(plan.capacity)}};
+  if (!params.pvcName.empty()) plan.userProperties[props::kPvcName] = params.pvcName;
+  if (!params.pvcNamespace.empty()) plan.userProperties[props::kPvcNamespace] = params.pvcNamespace;
+  if (!params.pvName.empty()) plan.userProperties[props::kPvName] = params.pvName;
+
+  common::LogScope scope("volume", plan.id.str());
+  TNAS_ASSIGN_OR_RETURN(VolumeInfo info, provisionerFor(protocol).create(plan));
+  if (!capacityCompatible(info.capacity, required, limit)) {
+    return absl::AlreadyExistsError("volume '" + req.name() + "' exists with capacity " +
+                                    std::to_string(info.capacity) +
+                                    ", incompatible with the requested range");
+  }
+  auto* volume = resp->mutable_volume();
+  volume->set_volume_id(plan.id.str());
+  volume->set_capacity_bytes(static_cast<int64_t>(info.capacity));
+  volume->mutable_volume_context()->insert(info.context.begin(), info.context.end());
+  if (!segments.empty()) {
+    volume->add_accessible_topology()->mutable_segments()->insert(segments.begin(), segments.end());
+  }
+  TNAS_LOG(Info).kv("name", req.name()).kv("capacity", std::to_string(info.capacity))
+      << "volume ready";
+  return absl::OkStatus();
+}
+
+Status VolumeManager::deleteVolume(const csi::v1::DeleteVolumeRequest& req) {
+  if (req.volume_id().empty()) return absl::InvalidArgumentError("volume_id is required");
+  auto id = parseVolumeId(req.volume_id());
+  Backend* backend = id ? backends_.lookup(id->backend) : nullptr;
+  if (!id || backend == nullptr || !isDirectChild(backend->config().parentDataset, id->dataset)) {
+    TNAS_LOG(Info).kv("volume", req.volume_id())
+        << "not a volume of this driver: nothing to delete";
+    return absl::OkStatus();
+  }
+  TNAS_ASSIGN_OR_RETURN(auto token, inflight_.tryAcquire(id->str()));
+  Provisioner& provisioner = provisionerFor(id->protocol);
+  auto dataset = backend->api().getDataset(id->dataset);
+  if (dataset.status().code() == StatusCode::kNotFound) {
+    return provisioner.cleanupMissing(*backend, id->dataset);
+  }
+  if (!dataset.ok()) return dataset.status();
+  if (!props::ownedBy(dataset->userProperties, driverName_)) {
+    return absl::FailedPreconditionError("dataset " + id->dataset + " is not managed by " +
+                                         driverName_ + "; refusing to delete it");
+  }
+  if (!props::get(dataset->userProperties, props::kDeleted).empty()) return absl::OkStatus();
+  return destroy(*backend, id->protocol, *dataset);
+}
+
+StatusOr<bool> VolumeManager::hasDependents(Backend& backend, const std::string& dataset) {
+  TNAS_ASSIGN_OR_RETURN(
+      auto snapshots,
+      backend.api().querySnapshots(
+          truenas::QueryFilter::where("dataset", truenas::FilterOp::kEq, dataset), {}));
+  for (const auto& snap : snapshots) {
+    if (props::ownedBy(snap.userProperties, driverName_) &&
+        props::get(snap.userProperties, props::kCloneFor).empty()) {
+      return true;  // a CSI snapshot
+    }
+  }
+  TNAS_ASSIGN_OR_RETURN(
+      auto clones,
+      backend.api().queryDatasets(
+          truenas::QueryFilter::where("origin", truenas::FilterOp::kStartsWith, dataset + "@"),
+          {}));
+  return !clones.empty();
+}
+
+Status VolumeManager::destroy(Backend& backend, Protocol protocol,
+                              const truenas::Dataset& dataset) {
+  truenas::TrueNasApi& api = backend.api();
+  Provisioner& provisioner = provisionerFor(protocol);
+  Status status = api.deleteDataset(dataset.name, {});
+  if (status.code() == StatusCode::kFailedPrecondition) {
+    // Snapshots or clones exist. CSI snapshots and clones must survive: defer.
+    TNAS_ASSIGN_OR_RETURN(bool dependents, hasDependents(backend, dataset.name));
+    if (dependents) {
+      truenas::DatasetUpdateSpec mark;
+      mark.setUserProperties[props::kDeleted] = "true";
+      TNAS_RETURN_IF_ERROR(api.updateDataset(dataset.name, mark).status());
+      TNAS_RETURN_IF_ERROR(provisioner.removeExports(backend, dataset));
+      TNAS_LOG(Info).kv("dataset", dataset.name)
+          << "volume deleted; its data stays until its snapshots and clones are gone";
+      return absl::OkStatus();
+    }
+    truenas::DatasetDeleteOptions recursive;
+    recursive.recursive = true;
+    status = api.deleteDataset(dataset.name, recursive);
+  }
+  if (!status.ok() && status.code() != StatusCode::kNotFound) {
+    return common::annotate(status, "deleting dataset " + dataset.name);
+  }
+  TNAS_RETURN_IF_ERROR(provisioner.cleanupAfterDelete(backend, dataset));
+  if (!dataset.origin.empty()) return followOrigin(backend, dataset.origin, 0);
+  return absl::OkStatus();
+}
+
+Status VolumeManager::followOrigin(Backend& backend, const std::string& origin, int depth) {
+  size_t at = origin.find('@');
+  if (at == std::string::npos) return absl::OkStatus();
+  auto snap = backend.api().getSnapshot(origin);
+  if (snap.ok() && props::ownedBy(snap->userProperties, driverName_) &&
+      !props::get(snap->userProperties, props::kCloneFor).empty()) {
+    Status s = backend.api().deleteSnapshot(origin, {});
+    if (!s.ok() && s.code() != StatusCode::kNotFound &&
+        s.code() != StatusCode::kFailedPrecondition) {
+      return common::annotate(s, "deleting clone source snapshot " + origin);
+    }
+  } else if (!snap.ok() && snap.status().code() != StatusCode::kNotFound) {
+    return snap.status();
+  }
+  return collectDeferred(backend, origin.substr(0, at), depth + 1);
+}
+
+Status VolumeManager::collectDeferred(Backend& backend, const std::string& datasetName, int depth) {
+  if (depth > 16) return absl::OkStatus();
+  auto dataset = backend.api().getDataset(datasetName);
+  if (dataset.status().code() == StatusCode::kNotFound) return absl::OkStatus();
+  if (!dataset.ok()) return dataset.status();
+  if (!props::ownedBy(dataset->userProperties, driverName_) ||
+      props::get(dataset->userProperties, props::kDeleted).empty()) {
+    return absl::OkStatus();
+  }
+  TNAS_ASSIGN_OR_RETURN(bool dependents, hasDependents(backend, datasetName));
+  if (dependents) return absl::OkStatus();
+  truenas::DatasetDeleteOptions recursive;
+  recursive.recursive = true;
+  Status s = backend.api().deleteDataset(datasetName, recursive);
+  if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
+  Protocol protocol =
+      dataset->type == truenas::DatasetType::kVolume ? Protocol::kIscsi : Protocol::kNfs;
+  TNAS_RETURN_IF_ERROR(provisionerFor(protocol).cleanupAfterDelete(backend, *dataset));
+  TNAS_LOG(Info).kv("dataset", datasetName) << "deferred volume destroyed";
+  if (!dataset->origin.empty()) return followOrigin(backend, dataset->origin, depth);
+  return absl::OkStatus();
+}
+
+Status VolumeManager::expandVolume(const csi::v1::ControllerExpandVolumeRequest& req,
+                                   csi::v1::ControllerExpandVolumeResponse* resp) {
+  if (req.volume_id().empty()) return absl::InvalidArgumentError("volume_id is required");
+  if (!req.has_capacity_range()) return absl::InvalidArgumentError("capacity_range is required");
+  if (req.capacity_range().required_bytes() < 0 || req.capacity_range().limit_bytes() < 0) {
+    return absl::InvalidArgumentError("capacity_range must not be negative");
+  }
+  TNAS_ASSIGN_OR_RETURN(auto token, inflight_.tryAcquire(req.volume_id()));
+  TNAS_ASSIGN_OR_RETURN(Located v, locate(req.volume_id()));
+  if (req.has_volume_capability()) {
+    TNAS_RETURN_IF_ERROR(validateCapability(v.id.protocol, req.volume_capability()));
+  }
+  uint64_t limit = req.capacity_range().limit_bytes();
+  uint64_t required = req.capacity_range().required_bytes();
+  if (limit > 0 && required > limit) {
+    return absl::OutOfRangeError("capacity_range.required_bytes exceeds limit_bytes");
+  }
+  if (v.id.protocol == Protocol::kNfs) required = std::max(required, kNfsMinimum);
+  TNAS_ASSIGN_OR_RETURN(
+      uint64_t capacity,
+      provisionerFor(v.id.protocol).expand(*v.backend, v.dataset, required, limit));
+  resp->set_capacity_bytes(static_cast<int64_t>(capacity));
+  bool block = req.has_volume_capability() && req.volume_capability().has_block();
+  resp->set_node_expansion_required(v.id.protocol == Protocol::kIscsi && !block);
+  return absl::OkStatus();
+}
+
+}  // namespace tnascsi::controller::provision

@@ -1,0 +1,86 @@
+// VolumeManager: the CSI Controller logic for volumes (create, delete, expand, get, list,
+// validate, capacity, publish/unpublish) over the configured backends. Every mutation is
+// lookup -> compare -> act against TrueNAS's own state (ZFS user properties are the only
+// database), so a restarted controller or a retried call continues where the last one stopped.
+//
+// Contract highlights (CSI spec v1.12):
+//  - CreateVolume: same name + compatible request -> the existing volume; incompatible ->
+//    ALREADY_EXISTS; a create interrupted at any step is completed by the retry; an object at our
+//    deterministic name without our marker -> ALREADY_EXISTS, never adopted.
+//  - DeleteVolume: a missing or unparseable id -> OK. A volume whose snapshots (or clones of
+//    them) still exist is deleted *deferred*: its exports go at once, its data when the last
+//    snapshot/clone is deleted (see docs/storageclass-parameters.md).
+//  - Ids of this driver that do not resolve -> NOT_FOUND (publish, expand, get, validate).
+//  - Concurrent calls on the same volume (or the same name) -> ABORTED; the CO retries.
+// Thread-safety: all methods are thread-safe.
+#pragma once
+
+#include <string>
+
+#include "common/base/inflight.h"
+#include "common/base/status.h"
+#include "controller/provision/backend.h"
+#include "controller/provision/iscsi_provisioner.h"
+#include "controller/provision/nfs_provisioner.h"
+#include "proto/csi.pb.h"
+
+namespace tnascsi::controller::provision {
+
+class VolumeManager {
+ public:
+  VolumeManager(BackendRegistry& backends, std::string driverName);
+
+  Status createVolume(const csi::v1::CreateVolumeRequest& request,
+                      csi::v1::CreateVolumeResponse* response);
+  Status deleteVolume(const csi::v1::DeleteVolumeRequest& request);
+  Status expandVolume(const csi::v1::ControllerExpandVolumeRequest& request,
+                      csi::v1::ControllerExpandVolumeResponse* response);
+  Status getVolume(const csi::v1::ControllerGetVolumeRequest& request,
+                   csi::v1::ControllerGetVolumeResponse* response);
+  Status listVolumes(const csi::v1::ListVolumesRequest& request,
+                     csi::v1::ListVolumesResponse* response);
+  Status validateCapabilities(const csi::v1::ValidateVolumeCapabilitiesRequest& request,
+                              csi::v1::ValidateVolumeCapabilitiesResponse* response);
+  Status getCapacity(const csi::v1::GetCapacityRequest& request,
+                     csi::v1::GetCapacityResponse* response);
+  Status publish(const csi::v1::ControllerPublishVolumeRequest& request,
+                 csi::v1::ControllerPublishVolumeResponse* response);
+  Status unpublish(const csi::v1::ControllerUnpublishVolumeRequest& request);
+
+  // A resolved volume: its backend and dataset (owned by us, not deleted).
+  struct Located {
+    Backend* backend = nullptr;
+    VolumeId id;
+    truenas::Dataset dataset;
+  };
+  // NotFound for a malformed id, an unknown backend, a dataset outside the backend's parent, a
+  // missing, foreign or deleted dataset; other errors (Unavailable...) pass through.
+  StatusOr<Located> locate(const std::string& volumeId);
+
+  // Destroys a dataset marked deleted once nothing depends on it any more, then follows its
+  // origin (the snapshot it was cloned from). Called after a snapshot or clone goes away.
+  Status collectDeferred(Backend& backend, const std::string& dataset, int depth = 0);
+
+  Provisioner& provisionerFor(Protocol protocol);
+  const std::string& driverName() const { return driverName_; }
+  BackendRegistry& backends() { return backends_; }
+  common::InFlight& inflight() { return inflight_; }
+
+ private:
+  Status destroy(Backend& backend, Protocol protocol, const truenas::Dataset& dataset);
+  StatusOr<bool> hasDependents(Backend& backend, const std::string& dataset);
+  Status followOrigin(Backend& backend, const std::string& origin, int depth);
+
+  BackendRegistry& backends_;
+  std::string driverName_;
+  IscsiProvisioner iscsi_;
+  NfsProvisioner nfs_;
+  common::InFlight inflight_;
+};
+
+// Whether a backend with `segments` can serve a volume whose requirement lists `topology`: every
+// backend key that `topology` names has the same value there.
+bool topologyMatches(const std::map<std::string, std::string>& segments,
+                     const csi::v1::Topology& topology);
+
+}  // namespace tnascsi::controller::provision

@@ -1,0 +1,206 @@
+// VolumeManager: the read-only RPCs (get, list, validate, capacity) and ControllerPublish /
+// ControllerUnpublish (see volume_manager.h).
+#include <algorithm>
+
+#include "controller/provision/access.h"
+#include "controller/provision/metadata.h"
+#include "controller/provision/volume_manager.h"
+
+namespace tnascsi::controller::provision {
+namespace {
+
+bool isConnectionError(const Status& s) {
+  return s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kDeadlineExceeded;
+}
+
+}  // namespace
+
+Status VolumeManager::getVolume(const csi::v1::ControllerGetVolumeRequest& req,
+                                csi::v1::ControllerGetVolumeResponse* resp) {
+  if (req.volume_id().empty()) return absl::InvalidArgumentError("volume_id is required");
+  auto* condition = resp->mutable_status()->mutable_volume_condition();
+  auto located = locate(req.volume_id());
+  if (!located.ok() && isConnectionError(located.status())) {
+    resp->mutable_volume()->set_volume_id(req.volume_id());
+    condition->set_abnormal(true);
+    condition->set_message("TrueNAS backend unreachable: " +
+                           std::string(located.status().message()));
+    return absl::OkStatus();
+  }
+  if (!located.ok()) return located.status();
+  Provisioner& provisioner = provisionerFor(located->id.protocol);
+  auto* volume = resp->mutable_volume();
+  volume->set_volume_id(located->id.str());
+  volume->set_capacity_bytes(static_cast<int64_t>(provisioner.capacityOf(located->dataset)));
+  const auto& segments = located->backend->config().topology;
+  if (!segments.empty()) {
+    volume->add_accessible_topology()->mutable_segments()->insert(segments.begin(), segments.end());
+  }
+  auto health = provisioner.inspect(*located->backend, located->dataset);
+  if (!health.ok()) {
+    if (!isConnectionError(health.status())) return health.status();
+    condition->set_abnormal(true);
+    condition->set_message("TrueNAS backend unreachable: " +
+                           std::string(health.status().message()));
+    return absl::OkStatus();
+  }
+  condition->set_abnormal(health->abnormal);
+  condition->set_message(health->message);
+  for (const auto& node : health->publishedNodeIds)
+    resp->mutable_status()->add_published_node_ids(node);
+  return absl::OkStatus();
+}
+
+Status VolumeManager::listVolumes(const csi::v1::ListVolumesRequest& req,
+                                  csi::v1::ListVolumesResponse* resp) {
+  if (req.max_entries() < 0) return absl::InvalidArgumentError("max_entries must not be negative");
+  if (!req.starting_token().empty() && !parseVolumeId(req.starting_token())) {
+    return absl::AbortedError("starting_token '" + req.starting_token() + "' is not valid");
+  }
+  struct Entry {
+    std::string id;
+    uint64_t capacity;
+    std::vector<std::string> nodes;
+    const std::map<std::string, std::string>* topology;
+  };
+  std::vector<Entry> entries;
+  for (Backend* backend : backends_.all()) {
+    truenas::QueryOptions options;
+    options.orderBy = {"name"};
+    TNAS_ASSIGN_OR_RETURN(
+        auto datasets, backend->api().listChildDatasets(backend->config().parentDataset, options));
+    std::map<int64_t, std::vector<std::string>> published;
+    bool anyIscsi = std::any_of(datasets.begin(), datasets.end(), [](const auto& d) {
+      return d.type == truenas::DatasetType::kVolume;
+    });
+    if (anyIscsi) {
+      TNAS_ASSIGN_OR_RETURN(published, iscsi_.publishedByGroup(*backend));
+    }
+    for (const auto& dataset : datasets) {
+      const auto& p = dataset.userProperties;
+      if (!props::ownedBy(p, driverName_) || !props::get(p, props::kDeleted).empty()) continue;
+      Protocol protocol =
+          dataset.type == truenas::DatasetType::kVolume ? Protocol::kIscsi : Protocol::kNfs;
+      Entry entry{VolumeId{backend->name(), protocol, dataset.name}.str(),
+                  provisionerFor(protocol).capacityOf(dataset),
+                  {},
+                  &backend->config().topology};
+      std::string group = props::get(p, props::kInitiatorGroup);
+      if (!group.empty()) {
+        auto it = published.find(std::strtoll(group.c_str(), nullptr, 10));
+        if (it != published.end()) entry.nodes = it->second;
+      }
+      entries.push_back(std::move(entry));
+    }
+  }
+  std::sort(entries.begin(), entries.end(),
+            [](const Entry& a, const Entry& b) { return a.id < b.id; });
+  auto it = std::lower_bound(entries.begin(), entries.end(), req.starting_token(),
+                             [](const Entry& e, const std::string& token) { return e.id < token; });
+  size_t max = req.max_entries() > 0 ? static_cast<size_t>(req.max_entries()) : entries.size();
+  size_t count = 0;
+  for (; it != entries.end() && count < max; ++it, ++count) {
+    auto* out = resp->add_entries();
+    out->mutable_volume()->set_volume_id(it->id);
+    out->mutable_volume()->set_capacity_bytes(static_cast<int64_t>(it->capacity));
+    if (!it->topology->empty()) {
+      out->mutable_volume()->add_accessible_topology()->mutable_segments()->insert(
+          it->topology->begin(), it->topology->end());
+    }
+    for (const auto& node : it->nodes) out->mutable_status()->add_published_node_ids(node);
+  }
+  if (it != entries.end()) resp->set_next_token(it->id);
+  return absl::OkStatus();
+}
+
+Status VolumeManager::validateCapabilities(const csi::v1::ValidateVolumeCapabilitiesRequest& req,
+                                           csi::v1::ValidateVolumeCapabilitiesResponse* resp) {
+  if (req.volume_id().empty()) return absl::InvalidArgumentError("volume_id is required");
+  if (req.volume_capabilities().empty()) {
+    return absl::InvalidArgumentError("volume_capabilities must not be empty");
+  }
+  TNAS_ASSIGN_OR_RETURN(Located v, locate(req.volume_id()));
+  Status valid = provision::validateCapabilities(v.id.protocol, req.volume_capabilities());
+  if (valid.ok() && !req.parameters().empty()) {
+    auto params =
+        parseVolumeParameters(StringMap(req.parameters().begin(), req.parameters().end()));
+    if (!params.ok()) {
+      valid = params.status();
+    } else if (params->protocol != v.id.protocol ||
+               params->fingerprint != props::get(v.dataset.userProperties, props::kParameters)) {
+      valid = absl::InvalidArgumentError(
+          "the parameters differ from those the volume was created with");
+    }
+  }
+  if (!valid.ok()) {
+    resp->set_message(std::string(valid.message()));
+    return absl::OkStatus();
+  }
+  auto* confirmed = resp->mutable_confirmed();
+  *confirmed->mutable_volume_capabilities() = req.volume_capabilities();
+  *confirmed->mutable_volume_context() = req.volume_context();
+  *confirmed->mutable_parameters() = req.parameters();
+  return absl::OkStatus();
+}
+
+Status VolumeManager::getCapacity(const csi::v1::GetCapacityRequest& req,
+                                  csi::v1::GetCapacityResponse* resp) {
+  std::string backendName;
+  std::optional<Protocol> protocol;
+  if (!req.parameters().empty()) {
+    TNAS_ASSIGN_OR_RETURN(
+        VolumeParameters params,
+        parseVolumeParameters(StringMap(req.parameters().begin(), req.parameters().end())));
+    backendName = params.backend;
+    protocol = params.protocol;
+  }
+  TNAS_ASSIGN_OR_RETURN(Backend * backend, backends_.select(backendName));
+  for (const auto& cap : req.volume_capabilities()) {
+    if (protocol && !validateCapability(*protocol, cap).ok()) {
+      resp->set_available_capacity(0);
+      return absl::OkStatus();
+    }
+  }
+  if (req.has_accessible_topology() &&
+      !topologyMatches(backend->config().topology, req.accessible_topology())) {
+    resp->set_available_capacity(0);
+    return absl::OkStatus();
+  }
+  TNAS_ASSIGN_OR_RETURN(auto parent, backend->api().getDataset(backend->config().parentDataset));
+  resp->set_available_capacity(static_cast<int64_t>(parent.available));
+  return absl::OkStatus();
+}
+
+Status VolumeManager::publish(const csi::v1::ControllerPublishVolumeRequest& req,
+                              csi::v1::ControllerPublishVolumeResponse*) {
+  if (req.volume_id().empty()) return absl::InvalidArgumentError("volume_id is required");
+  if (req.node_id().empty()) return absl::InvalidArgumentError("node_id is required");
+  if (!req.has_volume_capability())
+    return absl::InvalidArgumentError("volume_capability is required");
+  TNAS_ASSIGN_OR_RETURN(auto token, inflight_.tryAcquire(req.volume_id()));
+  TNAS_ASSIGN_OR_RETURN(Located v, locate(req.volume_id()));
+  auto node = parseNodeId(req.node_id());
+  if (!node)
+    return absl::NotFoundError("node " + req.node_id() + " does not exist (malformed node id)");
+  TNAS_RETURN_IF_ERROR(validateCapability(v.id.protocol, req.volume_capability()));
+  if (v.id.protocol == Protocol::kNfs) return absl::OkStatus();  // shares are not masked per node
+  return iscsi_.publish(*v.backend, v.dataset, *node,
+                        isMultiNode(req.volume_capability().access_mode().mode()));
+}
+
+Status VolumeManager::unpublish(const csi::v1::ControllerUnpublishVolumeRequest& req) {
+  if (req.volume_id().empty()) return absl::InvalidArgumentError("volume_id is required");
+  TNAS_ASSIGN_OR_RETURN(auto token, inflight_.tryAcquire(req.volume_id()));
+  auto located = locate(req.volume_id());
+  if (located.status().code() == StatusCode::kNotFound) return absl::OkStatus();
+  if (!located.ok()) return located.status();
+  if (located->id.protocol == Protocol::kNfs) return absl::OkStatus();
+  if (req.node_id().empty()) {  // from every node
+    return iscsi_.unpublish(*located->backend, located->dataset, NodeId{});
+  }
+  auto node = parseNodeId(req.node_id());
+  if (!node) return absl::OkStatus();
+  return iscsi_.unpublish(*located->backend, located->dataset, *node);
+}
+
+}  // namespace tnascsi::controller::provision

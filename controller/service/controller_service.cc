@@ -1,0 +1,110 @@
+// ControllerService: each RPC through handleRpc into the provisioning layer (see
+// controller_service.h).
+#include "controller/service/controller_service.h"
+
+#include "common/rpc/rpc_handler.h"
+
+namespace tnascsi::controller {
+
+using Capability = csi::v1::ControllerServiceCapability::RPC;
+
+grpc::Status ControllerService::CreateVolume(grpc::ServerContext*,
+                                             const csi::v1::CreateVolumeRequest* req,
+                                             csi::v1::CreateVolumeResponse* resp) {
+  return common::handleRpc("CreateVolume", *req, [&] { return volumes_.createVolume(*req, resp); });
+}
+
+grpc::Status ControllerService::DeleteVolume(grpc::ServerContext*,
+                                             const csi::v1::DeleteVolumeRequest* req,
+                                             csi::v1::DeleteVolumeResponse*) {
+  return common::handleRpc("DeleteVolume", *req, [&] { return volumes_.deleteVolume(*req); });
+}
+
+grpc::Status ControllerService::ControllerPublishVolume(
+    grpc::ServerContext*, const csi::v1::ControllerPublishVolumeRequest* req,
+    csi::v1::ControllerPublishVolumeResponse* resp) {
+  return common::handleRpc("ControllerPublishVolume", *req,
+                           [&] { return volumes_.publish(*req, resp); });
+}
+
+grpc::Status ControllerService::ControllerUnpublishVolume(
+    grpc::ServerContext*, const csi::v1::ControllerUnpublishVolumeRequest* req,
+    csi::v1::ControllerUnpublishVolumeResponse*) {
+  return common::handleRpc("ControllerUnpublishVolume", *req,
+                           [&] { return volumes_.unpublish(*req); });
+}
+
+grpc::Status ControllerService::ValidateVolumeCapabilities(
+    grpc::ServerContext*, const csi::v1::ValidateVolumeCapabilitiesRequest* req,
+    csi::v1::ValidateVolumeCapabilitiesResponse* resp) {
+  return common::handleRpc("ValidateVolumeCapabilities", *req,
+                           [&] { return volumes_.validateCapabilities(*req, resp); });
+}
+
+grpc::Status ControllerService::ListVolumes(grpc::ServerContext*,
+                                            const csi::v1::ListVolumesRequest* req,
+                                            csi::v1::ListVolumesResponse* resp) {
+  return common::handleRpc("ListVolumes", *req, [&] { return volumes_.listVolumes(*req, resp); });
+}
+
+grpc::Status ControllerService::GetCapacity(grpc::ServerContext*,
+                                            const csi::v1::GetCapacityRequest* req,
+                                            csi::v1::GetCapacityResponse* resp) {
+  return common::handleRpc("GetCapacity", *req, [&] { return volumes_.getCapacity(*req, resp); });
+}
+
+grpc::Status ControllerService::ControllerGetCapabilities(
+    grpc::ServerContext*, const csi::v1::ControllerGetCapabilitiesRequest* req,
+    csi::v1::ControllerGetCapabilitiesResponse* resp) {
+  return common::handleRpc(
+      "ControllerGetCapabilities", *req,
+      [&] {
+        for (Capability::Type type :
+             {Capability::CREATE_DELETE_VOLUME, Capability::PUBLISH_UNPUBLISH_VOLUME,
+              Capability::LIST_VOLUMES, Capability::GET_CAPACITY,
+              Capability::CREATE_DELETE_SNAPSHOT, Capability::LIST_SNAPSHOTS,
+              Capability::CLONE_VOLUME, Capability::EXPAND_VOLUME,
+              Capability::LIST_VOLUMES_PUBLISHED_NODES, Capability::VOLUME_CONDITION,
+              Capability::GET_VOLUME, Capability::SINGLE_NODE_MULTI_WRITER}) {
+          resp->add_capabilities()->mutable_rpc()->set_type(type);
+        }
+        return absl::OkStatus();
+      },
+      {common::LogLevel::kDebug});
+}
+
+grpc::Status ControllerService::CreateSnapshot(grpc::ServerContext*,
+                                               const csi::v1::CreateSnapshotRequest* req,
+                                               csi::v1::CreateSnapshotResponse* resp) {
+  return common::handleRpc("CreateSnapshot", *req,
+                           [&] { return snapshots_.createSnapshot(*req, resp); });
+}
+
+grpc::Status ControllerService::DeleteSnapshot(grpc::ServerContext*,
+                                               const csi::v1::DeleteSnapshotRequest* req,
+                                               csi::v1::DeleteSnapshotResponse*) {
+  return common::handleRpc("DeleteSnapshot", *req, [&] { return snapshots_.deleteSnapshot(*req); });
+}
+
+grpc::Status ControllerService::ListSnapshots(grpc::ServerContext*,
+                                              const csi::v1::ListSnapshotsRequest* req,
+                                              csi::v1::ListSnapshotsResponse* resp) {
+  return common::handleRpc("ListSnapshots", *req,
+                           [&] { return snapshots_.listSnapshots(*req, resp); });
+}
+
+grpc::Status ControllerService::ControllerExpandVolume(
+    grpc::ServerContext*, const csi::v1::ControllerExpandVolumeRequest* req,
+    csi::v1::ControllerExpandVolumeResponse* resp) {
+  return common::handleRpc("ControllerExpandVolume", *req,
+                           [&] { return volumes_.expandVolume(*req, resp); });
+}
+
+grpc::Status ControllerService::ControllerGetVolume(grpc::ServerContext*,
+                                                    const csi::v1::ControllerGetVolumeRequest* req,
+                                                    csi::v1::ControllerGetVolumeResponse* resp) {
+  return common::handleRpc("ControllerGetVolume", *req,
+                           [&] { return volumes_.getVolume(*req, resp); });
+}
+
+}  // namespace tnascsi::controller

@@ -1,0 +1,189 @@
+// Failure and concurrency behaviour of the ControllerService over the fake TrueNAS: a create or
+// delete that fails at any step (before or after TrueNAS applied it), retried, possibly by a
+// restarted controller, converges to exactly one complete volume (or none) with zero orphans;
+// concurrent same-name creates make exactly one volume.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "test/fakes/truenas/fake_truenas_api.h"
+#include "test/integration/conformance/controller_fixture.h"
+
+namespace tnascsi::testing {
+namespace {
+
+struct Step {
+  const char* protocol;
+  const char* method;
+  bool afterApply;
+};
+
+std::string stepName(const ::testing::TestParamInfo<Step>& info) {
+  return std::string(info.param.protocol) + "_" + info.param.method +
+         (info.param.afterApply ? "_lostReply" : "");
+}
+
+class FaultTest : public ::testing::TestWithParam<Step> {
+ protected:
+  void SetUp() override {
+    api_.addDataset("tank/k8s");
+    controller::provision::BackendConfig config;
+    config.parentDataset = "tank/k8s";
+    config.portals = {"192.0.2.10:3260"};
+    config.nfsServer = "192.0.2.10";
+    cut_ = std::make_unique<ControllerUnderTest>(std::vector<FixtureBackend>{{config, &api_}});
+  }
+  grpc::Status create(const std::string& name, const std::string& protocol,
+                      csi::v1::CreateVolumeResponse* resp) {
+    grpc::ClientContext ctx;
+    return cut_->controller().CreateVolume(&ctx, createRequest(name, protocol), resp);
+  }
+  grpc::Status del(const std::string& id) {
+    grpc::ClientContext ctx;
+    csi::v1::DeleteVolumeRequest req;
+    req.set_volume_id(id);
+    csi::v1::DeleteVolumeResponse resp;
+    return cut_->controller().DeleteVolume(&ctx, req, &resp);
+  }
+  void expectExactlyOneVolume(const std::string& protocol) {
+    EXPECT_EQ(api_.datasetCount(), 1u);
+    if (protocol == "iscsi") {
+      EXPECT_EQ(api_.initiatorGroupCount(), 1u);
+      EXPECT_EQ(api_.targetCount(), 1u);
+      EXPECT_EQ(api_.extentCount(), 1u);
+      EXPECT_EQ(api_.mappingCount(), 1u);
+      for (const auto& g : api_.initiatorGroups())
+        EXPECT_FALSE(g.initiators.empty()) << "never open";
+    } else {
+      EXPECT_EQ(api_.nfsShareCount(), 1u);
+    }
+  }
+  void expectNothingLeft() {
+    EXPECT_EQ(api_.datasetCount(), 0u);
+    EXPECT_EQ(api_.initiatorGroupCount(), 0u);
+    EXPECT_EQ(api_.targetCount(), 0u);
+    EXPECT_EQ(api_.extentCount(), 0u);
+    EXPECT_EQ(api_.mappingCount(), 0u);
+    EXPECT_EQ(api_.nfsShareCount(), 0u);
+    EXPECT_EQ(api_.authCount(), 0u);
+  }
+
+  controller::truenas::FakeTrueNasApi api_;
+  std::unique_ptr<ControllerUnderTest> cut_;
+};
+
+TEST_P(FaultTest, CreateFailingAtAStepThenRetriedByARestartedControllerMakesOneCompleteVolume) {
+  const Step& step = GetParam();
+  csi::v1::CreateVolumeResponse first, second, third;
+  api_.failMethodOnce(step.method, absl::UnavailableError("connection dropped"), step.afterApply);
+  grpc::Status failed = create("pvc-f", step.protocol, &first);
+  EXPECT_EQ(failed.error_code(), grpc::StatusCode::UNAVAILABLE) << failed.error_message();
+  cut_->restart();
+  grpc::Status retried = create("pvc-f", step.protocol, &second);
+  ASSERT_TRUE(retried.ok()) << retried.error_message();
+  expectExactlyOneVolume(step.protocol);
+  ASSERT_TRUE(create("pvc-f", step.protocol, &third).ok());
+  EXPECT_EQ(third.volume().volume_id(), second.volume().volume_id());
+  EXPECT_EQ(contextOf(third.volume()), contextOf(second.volume()));
+  expectExactlyOneVolume(step.protocol);
+  ASSERT_TRUE(del(second.volume().volume_id()).ok());
+  expectNothingLeft();
+}
+
+TEST_P(FaultTest, CreateFailingAtAStepThenDeletedLeavesNothing) {
+  const Step& step = GetParam();
+  csi::v1::CreateVolumeResponse resp;
+  api_.failMethodOnce(step.method, absl::UnavailableError("connection dropped"), step.afterApply);
+  ASSERT_FALSE(create("pvc-g", step.protocol, &resp).ok());
+  ASSERT_TRUE(del(std::string("default/") + step.protocol + "/tank/k8s/pvc-g").ok());
+  expectNothingLeft();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Steps, FaultTest,
+    ::testing::Values(
+        Step{"iscsi", "createIscsiInitiatorGroup", false},
+        Step{"iscsi", "createIscsiInitiatorGroup", true}, Step{"iscsi", "createDataset", false},
+        Step{"iscsi", "createDataset", true}, Step{"iscsi", "createIscsiTarget", false},
+        Step{"iscsi", "createIscsiTarget", true}, Step{"iscsi", "createIscsiExtent", false},
+        Step{"iscsi", "createIscsiExtent", true}, Step{"iscsi", "createIscsiTargetExtent", false},
+        Step{"iscsi", "createIscsiTargetExtent", true}, Step{"nfs", "createDataset", false},
+        Step{"nfs", "createDataset", true}, Step{"nfs", "createNfsShare", false},
+        Step{"nfs", "createNfsShare", true}),
+    stepName);
+
+class ControllerFaults : public FaultTest {};
+
+TEST_F(ControllerFaults, ThirdOfFourObjectsFailsThenRetryGivesOneCompleteVolume) {
+  csi::v1::CreateVolumeResponse warm, resp;
+  ASSERT_TRUE(create("warm", "iscsi", &warm).ok());
+  ASSERT_TRUE(del(warm.volume().volume_id()).ok());
+  api_.resetCounters();
+  // Objects of an iSCSI volume in create order: group, zvol, target, extent (+ the LUN mapping).
+  api_.failNthCall(3, absl::InternalError("TrueNAS: target create failed"));
+  grpc::Status failed = create("pvc-3", "iscsi", &resp);
+  EXPECT_EQ(failed.error_code(), grpc::StatusCode::INTERNAL);
+  EXPECT_EQ(api_.calls("createIscsiTarget"), 1);
+  ASSERT_TRUE(create("pvc-3", "iscsi", &resp).ok());
+  expectExactlyOneVolume("iscsi");
+}
+
+TEST_F(ControllerFaults, DeleteInterruptedAfterTheZvolWentIsFinishedByTheRetry) {
+  csi::v1::CreateVolumeResponse resp;
+  ASSERT_TRUE(create("pvc-d", "iscsi", &resp).ok());
+  api_.failMethodOnce("deleteIscsiInitiatorGroup", absl::UnavailableError("dropped"));
+  EXPECT_FALSE(del(resp.volume().volume_id()).ok());
+  EXPECT_EQ(api_.datasetCount(), 0u);
+  EXPECT_EQ(api_.initiatorGroupCount(), 1u);
+  cut_->restart();
+  ASSERT_TRUE(del(resp.volume().volume_id()).ok());
+  expectNothingLeft();
+}
+
+TEST_F(ControllerFaults, ConcurrentSameNameCreatesMakeExactlyOneVolume) {
+  api_.setLatency(std::chrono::milliseconds(5));
+  constexpr int kThreads = 12;
+  std::atomic<int> ok{0}, aborted{0}, other{0};
+  std::vector<std::string> ids(kThreads);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      for (int attempt = 0; attempt < 200; ++attempt) {
+        csi::v1::CreateVolumeResponse resp;
+        grpc::Status s = create("pvc-race", "iscsi", &resp);
+        if (s.ok()) {
+          ids[i] = resp.volume().volume_id();
+          ++ok;
+          return;
+        }
+        if (s.error_code() == grpc::StatusCode::ABORTED) {
+          ++aborted;
+          std::this_thread::sleep_for(std::chrono::milliseconds(2));
+          continue;
+        }
+        ++other;
+        return;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), kThreads);
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_GT(aborted.load(), 0) << "concurrent calls were refused while one was in flight";
+  for (const auto& id : ids) EXPECT_EQ(id, ids[0]);
+  expectExactlyOneVolume("iscsi");
+}
+
+TEST_F(ControllerFaults, UnreachableBackendFailsUnavailableThenRecovers) {
+  csi::v1::CreateVolumeResponse resp;
+  api_.setUnreachable(true);
+  grpc::Status s = create("pvc-u", "nfs", &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
+  api_.setUnreachable(false);
+  ASSERT_TRUE(create("pvc-u", "nfs", &resp).ok());
+  expectExactlyOneVolume("nfs");
+}
+
+}  // namespace
+}  // namespace tnascsi::testing

@@ -1,0 +1,56 @@
+// Node id parsing and IQN validation.
+#include "controller/provision/node_id.h"
+
+#include <gtest/gtest.h>
+
+#include "controller/provision/iscsi_masking.h"
+
+namespace tnascsi::controller::provision {
+namespace {
+
+TEST(NodeId, ParsesTheAgentsFormat) {
+  auto id = parseNodeId("worker-1,iqn.2004-10.com.ubuntu:01:abcdef");
+  ASSERT_TRUE(id.has_value());
+  EXPECT_EQ(id->name, "worker-1");
+  EXPECT_EQ(id->iqn, "iqn.2004-10.com.ubuntu:01:abcdef");
+  EXPECT_EQ(id->str(), "worker-1,iqn.2004-10.com.ubuntu:01:abcdef");
+  auto nfsOnly = parseNodeId("worker-2.example.com,");
+  ASSERT_TRUE(nfsOnly.has_value());
+  EXPECT_TRUE(nfsOnly->iqn.empty());
+  EXPECT_TRUE(parseNodeId("n,eui.0123456789abcdef").has_value());
+  EXPECT_TRUE(parseNodeId("n,naa.60014051234").has_value());
+}
+
+TEST(NodeId, RejectsMalformed) {
+  for (const char* bad :
+       {"", "some-fake-node-id", ",iqn.2004-10.com.x:1", "Node,iqn.2004-10.com.x",
+        "-node,iqn.2004-10.com.x", "node,iqn", "node,bad.2004-10.com.x",
+        "node,iqn.2004-10.com.x,extra", "no de,iqn.2004-10.com.x", "node,iqn.2004 10"}) {
+    EXPECT_FALSE(parseNodeId(bad).has_value()) << bad;
+  }
+  EXPECT_FALSE(isValidIqn("iqn.2004-10.com.x:" + std::string(220, 'a')));
+  EXPECT_FALSE(parseNodeId(std::string(250, 'a') + ",iqn.2004-10.com.x:1").has_value());
+}
+
+TEST(Masking, PlaceholderWhenNobodyIsPublishedAndNodeIdsInTheComment) {
+  auto empty = initiatorGroupSpec("tank/k8s/v", {});
+  ASSERT_EQ(empty.initiators.size(), 1u);
+  EXPECT_EQ(empty.initiators[0], kPlaceholderIqn);
+  EXPECT_TRUE(isValidIqn(kPlaceholderIqn)) << "a syntactically valid IQN, so TrueNAS accepts it";
+  NodeId a{"a", "iqn.2004-10.com.x:a"}, b{"b", "iqn.2004-10.com.x:b"};
+  auto two = initiatorGroupSpec("tank/k8s/v", {a, b});
+  EXPECT_EQ(two.initiators, (std::vector<std::string>{a.iqn, b.iqn}));
+  truenas::IscsiInitiatorGroup group;
+  group.initiators = two.initiators;
+  group.comment = two.comment;
+  auto nodes = publishedNodes(group);
+  ASSERT_EQ(nodes.size(), 2u);
+  EXPECT_EQ(nodes[0].str(), a.str());
+  EXPECT_EQ(nodes[1].str(), b.str());
+  EXPECT_TRUE(isRestrictive(group));
+  group.initiators.clear();
+  EXPECT_FALSE(isRestrictive(group));
+}
+
+}  // namespace
+}  // namespace tnascsi::controller::provision
