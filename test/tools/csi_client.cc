@@ -110,11 +110,17 @@ int demoCommand(const std::string& controllerBin, const std::string& nodeBin) {
     std::string title, bin, sock;
   } targets[] = {{"controller", controllerBin, dir.path() + "/controller.sock"},
                  {"node", nodeBin, dir.path() + "/node.sock"}};
-  std::printf("truenas-csi demo: both binaries, started with nothing but --endpoint\n\n");
+  std::printf("truenas-csi demo: both binaries, started with just their endpoint (and the node\n"
+              "agent's kubelet and state directories in a temp dir)\n\n");
   int rc = 0;
   for (const auto& t : targets) {
     auto started = Clock::now();
-    tnascsi::testing::Subprocess proc({t.bin, "--endpoint", "unix://" + t.sock});
+    std::vector<std::string> argv{t.bin, "--endpoint", "unix://" + t.sock};
+    if (t.title == "node") {  // keep the demo off the host's kubelet and state directories
+      argv.push_back("--kubelet-dir=" + dir.path() + "/kubelet");
+      argv.push_back("--state-dir=" + dir.path() + "/state");
+    }
+    tnascsi::testing::Subprocess proc(argv);
     if (!tnascsi::testing::waitForPath(t.sock, std::chrono::seconds(20))) {
       std::printf("  %-11s did not start:\n%s\n", t.title.c_str(), proc.output().c_str());
       rc = 1;

@@ -25,6 +25,9 @@ done
 
 work=/run/tnas-e2e
 mkdir -p "$work" /var/lib/kubelet /var/lib/truenas-csi
+# The guest's own kubelet and state directories (the host's, if any, are read-only here).
+mount -t tmpfs -o mode=750 kubelet /var/lib/kubelet && mount -t tmpfs -o mode=700 state /var/lib/truenas-csi ||
+  { echo "cannot mount the kubelet/state tmpfs"; exit 1; }
 key="$work/api-key"
 printf '1-%s\n' "$(tr -dc 'A-Za-z0-9' </dev/urandom | head -c 64)" >"$key"
 chmod 600 "$key"

@@ -24,10 +24,25 @@ struct Binary {
 
 class BinaryTest : public ::testing::TestWithParam<Binary> {};
 
+// The controller runs with exactly the given arguments. The node agent would otherwise keep its
+// attach records in /var/lib/truenas-csi and register with the host's kubelet
+// (/var/lib/kubelet/plugins_registry): tests point both at their temp dir instead.
+std::vector<std::string> args(const Binary& b, const TempDir& dir, std::vector<std::string> given) {
+  std::vector<std::string> out{b.path};
+  out.insert(out.end(), given.begin(), given.end());
+  if (!b.controller) {
+    for (std::string extra : {"--kubelet-dir=" + dir.path() + "/kubelet",
+                              "--state-dir=" + dir.path() + "/state"}) {
+      out.push_back(extra);
+    }
+  }
+  return out;
+}
+
 TEST_P(BinaryTest, ServesIdentityWithOnlyAnEndpointAndShutsDownCleanly) {
   TempDir dir;
   std::string sock = dir.path() + "/csi.sock";
-  Subprocess proc({GetParam().path, "--endpoint", "unix://" + sock});
+  Subprocess proc(args(GetParam(), dir, {"--endpoint", "unix://" + sock}));
   ASSERT_TRUE(testing::waitForPath(sock, std::chrono::seconds(20))) << proc.output();
 
   auto channel = grpc::CreateChannel("unix://" + sock, grpc::InsecureChannelCredentials());
@@ -60,8 +75,15 @@ TEST_P(BinaryTest, ServesIdentityWithOnlyAnEndpointAndShutsDownCleanly) {
       EXPECT_FALSE(resp.ready().value());  // no backend configured
     }
   }
+  if (!GetParam().controller) {
+    // It registered itself with "kubelet" (the registration socket exists while it runs).
+    EXPECT_TRUE(std::filesystem::exists(dir.path() +
+                                        "/kubelet/plugins_registry/csi.truenas-csi.io-reg.sock"));
+  }
   EXPECT_EQ(proc.stop(SIGTERM), 0) << proc.output();
   EXPECT_FALSE(std::filesystem::exists(sock));
+  EXPECT_FALSE(
+      std::filesystem::exists(dir.path() + "/kubelet/plugins_registry/csi.truenas-csi.io-reg.sock"));
   std::string out = proc.output();
   EXPECT_NE(out.find("level=info"), std::string::npos);
   EXPECT_NE(out.find("shutting down"), std::string::npos);
@@ -99,7 +121,7 @@ TEST_P(BinaryTest, ConfigFileSuppliesFlagsAndUnknownKeysAreRefused) {
   std::string cfg = dir.path() + "/config.yaml";
   std::ofstream(cfg) << "# config\nendpoint: unix://" << sock
                      << "\ndriver-name: csi.example.org\nlog-level: debug\n";
-  Subprocess proc({GetParam().path, "--config", cfg});
+  Subprocess proc(args(GetParam(), dir, {"--config", cfg}));
   ASSERT_TRUE(testing::waitForPath(sock, std::chrono::seconds(20))) << proc.output();
   auto stub = csi::v1::Identity::NewStub(
       grpc::CreateChannel("unix://" + sock, grpc::InsecureChannelCredentials()));
