@@ -346,8 +346,9 @@ Status VolumeManager::expandVolume(const csi::v1::ControllerExpandVolumeRequest&
       uint64_t capacity,
       provisionerFor(v.id.protocol).expand(*v.backend, v.dataset, required, limit));
   resp->set_capacity_bytes(static_cast<int64_t>(capacity));
-  bool block = req.has_volume_capability() && req.volume_capability().has_block();
-  resp->set_node_expansion_required(v.id.protocol == Protocol::kIscsi && !block);
+  // Every iSCSI volume needs the node: a filesystem must grow, and even a raw block device keeps
+  // its old size until the node rescans the LUN. NFS quotas take effect on the server alone.
+  resp->set_node_expansion_required(v.id.protocol == Protocol::kIscsi);
   return absl::OkStatus();
 }
 

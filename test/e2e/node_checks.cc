@@ -58,7 +58,10 @@ std::vector<std::string> mountsUnder(const std::string& dir) {
     std::istringstream ss(line);
     std::string id, parent, devno, root, target;
     ss >> id >> parent >> devno >> root >> target;
-    if (target.rfind(dir, 0) == 0) out.push_back(target);
+    // Strictly below `dir`: a mount on `dir` itself (the kubelet dir's own tmpfs) is not a leak.
+    if (target.size() > dir.size() && target.rfind(dir, 0) == 0 && target[dir.size()] == '/') {
+      out.push_back(target);
+    }
   }
   return out;
 }

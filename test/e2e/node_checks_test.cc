@@ -30,7 +30,8 @@ TEST(NodeChecks, PatternChecksumRoundTripsAndDetectsChange) {
   EXPECT_EQ(files.size(), 2u);
   EXPECT_TRUE(filesIn(dir + "/missing").empty());
   EXPECT_TRUE(mountsUnder(dir).empty());
-  EXPECT_FALSE(mountsUnder("/").empty());  // the root mount is always there
+  EXPECT_FALSE(mountsUnder("/proc").empty() && mountsUnder("/sys").empty() &&
+               mountsUnder("/dev").empty());  // something is always mounted below those
   std::filesystem::remove_all(dir);
 }
 

@@ -110,8 +110,9 @@ int demoCommand(const std::string& controllerBin, const std::string& nodeBin) {
     std::string title, bin, sock;
   } targets[] = {{"controller", controllerBin, dir.path() + "/controller.sock"},
                  {"node", nodeBin, dir.path() + "/node.sock"}};
-  std::printf("truenas-csi demo: both binaries, started with just their endpoint (and the node\n"
-              "agent's kubelet and state directories in a temp dir)\n\n");
+  std::printf(
+      "truenas-csi demo: both binaries, started with just their endpoint (and the node\n"
+      "agent's kubelet and state directories in a temp dir)\n\n");
   int rc = 0;
   for (const auto& t : targets) {
     auto started = Clock::now();

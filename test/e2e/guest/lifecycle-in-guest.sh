@@ -19,7 +19,8 @@ backing="$build/test/guest/backing/tnas-guest-backing"
 controller="$build/controller/truenas-csi-controller"
 node="$build/agent/truenas-csi-node"
 e2e="$build/test/e2e/tnas-e2e"
-for b in "$sim" "$backing" "$controller" "$node" "$e2e"; do
+setup="$build/test/tools/tnas-truenas-setup"
+for b in "$sim" "$backing" "$controller" "$node" "$e2e" "$setup"; do
   [[ -x "$b" ]] || { echo "lifecycle-in-guest: missing $b" >&2; exit 2; }
 done
 
@@ -59,6 +60,9 @@ done
 [[ -n "${url:-}" ]] || { echo "simulator did not start"; cat "$results/sim.log"; exit 1; }
 port="${url##*:}"
 echo "simulator $personality at $url after $(($(ms) - t)) ms"
+# What an admin does on TrueNAS before installing the driver, through our own client.
+"$setup" --url "$url" --api-key-file "$key" --dataset tank/k8s --portal-ip 127.0.0.1 \
+  --service iscsitarget --service nfs || { echo "TrueNAS setup failed"; exit 1; }
 
 t=$(ms)
 "$controller" --endpoint "unix://$work/controller.sock" --truenas-url "$url" \

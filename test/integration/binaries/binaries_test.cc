@@ -31,8 +31,8 @@ std::vector<std::string> args(const Binary& b, const TempDir& dir, std::vector<s
   std::vector<std::string> out{b.path};
   out.insert(out.end(), given.begin(), given.end());
   if (!b.controller) {
-    for (std::string extra : {"--kubelet-dir=" + dir.path() + "/kubelet",
-                              "--state-dir=" + dir.path() + "/state"}) {
+    for (std::string extra :
+         {"--kubelet-dir=" + dir.path() + "/kubelet", "--state-dir=" + dir.path() + "/state"}) {
       out.push_back(extra);
     }
   }
@@ -82,8 +82,8 @@ TEST_P(BinaryTest, ServesIdentityWithOnlyAnEndpointAndShutsDownCleanly) {
   }
   EXPECT_EQ(proc.stop(SIGTERM), 0) << proc.output();
   EXPECT_FALSE(std::filesystem::exists(sock));
-  EXPECT_FALSE(
-      std::filesystem::exists(dir.path() + "/kubelet/plugins_registry/csi.truenas-csi.io-reg.sock"));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() +
+                                       "/kubelet/plugins_registry/csi.truenas-csi.io-reg.sock"));
   std::string out = proc.output();
   EXPECT_NE(out.find("level=info"), std::string::npos);
   EXPECT_NE(out.find("shutting down"), std::string::npos);

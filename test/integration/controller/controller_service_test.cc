@@ -264,6 +264,23 @@ TEST_F(ControllerServiceTest, XfsMinimumSizeAndExpandRoundsToVolblocksize) {
   EXPECT_EQ(out.capacity_bytes(), kGiB + 16384);
   EXPECT_TRUE(out.node_expansion_required());
   EXPECT_EQ(*api_.getDataset("tank/k8s/pvc-xfs")->volsize, static_cast<uint64_t>(kGiB + 16384));
+
+  // A raw block volume also needs the node (the LUN must be rescanned); NFS does not.
+  grpc::ClientContext blockCtx;
+  exp.mutable_volume_capability()->mutable_block();
+  exp.mutable_volume_capability()->mutable_access_mode()->set_mode(
+      csi::v1::VolumeCapability::AccessMode::SINGLE_NODE_WRITER);
+  exp.mutable_capacity_range()->set_required_bytes(2 * kGiB);
+  ASSERT_TRUE(ctl().ControllerExpandVolume(&blockCtx, exp, &out).ok());
+  EXPECT_TRUE(out.node_expansion_required());
+  csi::v1::CreateVolumeResponse nfs;
+  ASSERT_TRUE(create(createRequest("pvc-nfs-exp", "nfs", kGiB), &nfs).ok());
+  grpc::ClientContext nfsCtx;
+  csi::v1::ControllerExpandVolumeRequest nfsExp;
+  nfsExp.set_volume_id(nfs.volume().volume_id());
+  nfsExp.mutable_capacity_range()->set_required_bytes(2 * kGiB);
+  ASSERT_TRUE(ctl().ControllerExpandVolume(&nfsCtx, nfsExp, &out).ok());
+  EXPECT_FALSE(out.node_expansion_required());
 }
 
 TEST_F(ControllerServiceTest, DeletingAVolumeWithSnapshotsIsDeferredUntilTheLastOneGoes) {
