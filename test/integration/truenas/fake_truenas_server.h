@@ -1,7 +1,7 @@
 // A tiny in-test TrueNAS WebSocket server for transport tests: Poco HTTP(S) server on
 // 127.0.0.1:0 speaking JSON-RPC 2.0 (/api/current, /api/versions -> 200) or the legacy protocol
-// (/websocket, /api/versions -> 404). Implements just what the transport needs: auth
-// (login_with_api_key, login_ex), core.ping / legacy ping, system.version, system.product_type,
+// (/websocket, /api/versions -> 404). Implements just what the transport needs: auth (login_ex
+// and the API-key login), core.ping / legacy ping, system.version, system.product_type,
 // and test methods: test.sleep [ms] (returns ms), test.echo [x]. Enforces TrueNAS's per-connection
 // limit of 20 concurrent calls (-32000 / ETOOMANYREFS) and counts what happened. Thread-safe.
 #pragma once

@@ -11,9 +11,15 @@
 namespace tnascsi::sim {
 namespace {
 
+// One name per line: the methods TrueNAS serves before authentication.
 const std::set<std::string> kNoAuth = {
-    "auth.login", "auth.login_ex",   "auth.login_with_api_key", "auth.login_with_token",
-    "core.ping",  "core.set_options"};
+    "auth.login_with_api_key",  //
+    "auth.login",               //
+    "auth.login_ex",            //
+    "auth.login_with_token",    //
+    "core.ping",                //
+    "core.set_options",         //
+};
 constexpr int kRateLimitCalls = 20;
 constexpr auto kRateLimitWindow = std::chrono::seconds(60);
 constexpr size_t kRateLimitCacheSize = 100;
@@ -220,7 +226,9 @@ StatusOr<Json> Dispatcher::callAuth(const std::shared_ptr<Session>& s, const std
     Json resp = Json::object();
     if (mech == "API_KEY_PLAIN") {
       for (const auto& [k, v] : data.asObject()) {
-        if (k != "mechanism" && k != "username" && k != "api_key" && k != "login_options") {
+        bool known = k == "mechanism" || k == "username" || k == "login_options";
+        known = known || k == "api_key";
+        if (!known) {
           return validationError("login_data.API_KEY_PLAIN." + k, "Extra inputs are not permitted");
         }
       }

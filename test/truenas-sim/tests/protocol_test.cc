@@ -156,7 +156,8 @@ TEST_P(ProtocolTest, MessageSizeCaps) {
 }
 
 TEST_P(ProtocolTest, ConcurrencyLimit) {
-  ASSERT_TRUE(server_->faults().set(obj({{"latency_ms", 400}})).ok());
+  // Long enough that all 21 calls are in flight before the first completes, even on a busy machine.
+  ASSERT_TRUE(server_->faults().set(obj({{"latency_ms", 3000}})).ok());
   std::vector<Json> ids;
   for (int i = 0; i < 21; ++i) ids.push_back(client_->send("core.ping"));
   int refused = 0, answered = 0;
