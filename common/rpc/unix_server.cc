@@ -5,7 +5,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <thread>
 
 #include "common/log/log.h"
@@ -106,7 +108,13 @@ void UnixGrpcServer::shutdown(std::chrono::milliseconds grace) {
   if (runningRpcs() > 0) {
     TNAS_LOG(Warn).kv("running", runningRpcs()) << "cancelling calls still running at shutdown";
   }
-  server_->Shutdown(std::chrono::system_clock::now());
+  // A handler that has returned may still be writing its response; cancelling it then would
+  // turn a finished call into CANCELLED at the client. Give the writes a short, bounded window.
+  auto flush = std::min<std::chrono::steady_clock::duration>(
+      std::chrono::milliseconds(250),
+      std::max<std::chrono::steady_clock::duration>(deadline - std::chrono::steady_clock::now(),
+                                                    std::chrono::milliseconds(0)));
+  server_->Shutdown(std::chrono::system_clock::now() + flush);
   server_->Wait();
   ::unlink(path_.c_str());
   TNAS_LOG(Info).kv("endpoint", "unix://" + path_) << "stopped";
