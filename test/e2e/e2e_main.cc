@@ -7,7 +7,6 @@
 //            [--state-dir D] [--report out.json]
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <string>
 
 #include "test/e2e/lifecycle.h"
@@ -20,21 +19,6 @@ int usage() {
                "       [--fs-type ext4|xfs] [--block] [--nfs-version V] [--name N] [--size-mib M]\n"
                "       [--param k=v]... [--kubelet-dir D] [--state-dir D] [--report FILE]\n");
   return 2;
-}
-
-std::string jsonEscape(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      o += '\\';
-      o += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      o += ' ';
-    } else {
-      o += c;
-    }
-  }
-  return o;
 }
 
 }  // namespace
@@ -58,22 +42,22 @@ int main(int argc, char** argv) {
     } else if (a == "--sim-url") {
       cfg.simUrl = next();
     } else if (a == "--protocol") {
-      cfg.protocol = next();
+      cfg.spec.protocol = next();
     } else if (a == "--fs-type") {
-      cfg.fsType = next();
+      cfg.spec.fsType = next();
     } else if (a == "--block") {
-      cfg.block = true;
+      cfg.spec.block = true;
     } else if (a == "--nfs-version") {
-      cfg.nfsVersion = next();
+      cfg.spec.nfsVersion = next();
     } else if (a == "--name") {
       cfg.name = next();
     } else if (a == "--size-mib") {
-      cfg.sizeBytes = std::atoll(next().c_str()) << 20;
+      cfg.spec.sizeBytes = std::atoll(next().c_str()) << 20;
     } else if (a == "--param") {
       std::string kv = next();
       auto eq = kv.find('=');
       if (eq == std::string::npos) return usage();
-      cfg.parameters[kv.substr(0, eq)] = kv.substr(eq + 1);
+      cfg.spec.parameters[kv.substr(0, eq)] = kv.substr(eq + 1);
     } else if (a == "--kubelet-dir") {
       cfg.kubeletDir = next();
     } else if (a == "--state-dir") {
@@ -85,26 +69,18 @@ int main(int argc, char** argv) {
     }
   }
   if (cfg.controllerEndpoint.empty() || cfg.nodeEndpoint.empty()) return usage();
-  std::printf("lifecycle %s: protocol=%s %s\n", cfg.name.c_str(), cfg.protocol.c_str(),
-              cfg.block
-                  ? "block"
-                  : (cfg.protocol == "nfs" ? ("v" + cfg.nfsVersion).c_str() : cfg.fsType.c_str()));
+  std::printf("lifecycle %s: protocol=%s %s\n", cfg.name.c_str(), cfg.spec.protocol.c_str(),
+              cfg.spec.block ? "block"
+                             : (cfg.spec.protocol == "nfs" ? ("v" + cfg.spec.nfsVersion).c_str()
+                                                           : cfg.spec.fsType.c_str()));
   auto result = tnascsi::e2e::runLifecycle(cfg);
   double total = 0;
   for (const auto& s : result.steps) total += s.ms;
   std::printf("lifecycle %s: %s in %.1f s\n", cfg.name.c_str(), result.ok ? "PASSED" : "FAILED",
               total / 1000);
-  if (!report.empty()) {
-    std::ofstream out(report);
-    out << "{\"name\":\"" << jsonEscape(cfg.name) << "\",\"ok\":" << (result.ok ? "true" : "false")
-        << ",\"steps\":[";
-    for (size_t i = 0; i < result.steps.size(); ++i) {
-      const auto& s = result.steps[i];
-      out << (i ? "," : "") << "{\"name\":\"" << jsonEscape(s.name) << "\",\"ms\":" << s.ms
-          << ",\"ok\":" << (s.ok ? "true" : "false") << ",\"detail\":\"" << jsonEscape(s.detail)
-          << "\"}";
-    }
-    out << "]}\n";
+  if (!report.empty() &&
+      !tnascsi::e2e::writeStepsReport(report, cfg.name, result.ok, result.steps)) {
+    std::fprintf(stderr, "cannot write %s\n", report.c_str());
   }
   return result.ok ? 0 : 1;
 }

@@ -13,7 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "proto/csi.grpc.pb.h"
+#include "test/e2e/csi_calls.h"
+#include "test/e2e/steps.h"
 
 namespace tnascsi::e2e {
 
@@ -24,20 +25,8 @@ struct LifecycleConfig {
   std::string kubeletDir = "/var/lib/kubelet";
   std::string stateDir = "/var/lib/truenas-csi";
   std::string driverName = "csi.truenas-csi.io";
-  std::string protocol = "iscsi";  // iscsi | nfs
-  std::string fsType = "ext4";     // ext4 | xfs (iSCSI filesystem volumes)
-  bool block = false;              // raw block volume
-  std::string nfsVersion = "4.2";
-  std::map<std::string, std::string> parameters;  // extra StorageClass parameters
-  int64_t sizeBytes = 1LL << 30;
+  VolumeSpec spec;
   std::string name = "pvc-e2e";
-};
-
-struct StepResult {
-  std::string name;
-  double ms = 0;
-  bool ok = false;
-  std::string detail;
 };
 
 struct LifecycleResult {
