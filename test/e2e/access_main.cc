@@ -50,7 +50,11 @@ int main(int argc, char** argv) {
     } else if (a == "--scenario") {
       scenarios.push_back(next());
     } else if (a == "--size-mib") {
-      cfg.sizeBytes = std::atoll(next().c_str()) << 20;
+      std::string v = next();
+      char* end = nullptr;
+      long long mib = std::strtoll(v.c_str(), &end, 10);
+      if (end == v.c_str() || *end != '\0' || mib <= 0) return usage();
+      cfg.sizeBytes = static_cast<int64_t>(mib) << 20;
     } else if (a == "--fs-type") {
       cfg.fsType = next();
     } else if (a == "--kubelet-dir") {
@@ -83,7 +87,10 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
     allOk &= result.ok;
     if (!reportDir.empty()) {
-      std::string path = reportDir + "/access-" + s + ".json";
+      std::string path = reportDir;
+      path += "/access-";
+      path += s;
+      path += ".json";
       if (!tnascsi::e2e::writeStepsReport(path, "access-" + s, result.ok, result.steps)) {
         std::fprintf(stderr, "cannot write %s\n", path.c_str());
       }
