@@ -145,6 +145,20 @@ Status LibmountMounter::bindMount(const std::string& source, const std::string& 
   return absl::OkStatus();
 }
 
+Status LibmountMounter::bindMountWithFlags(const std::string& source, const std::string& target,
+                                           const BindFlags& flags) {
+  TNAS_RETURN_IF_ERROR(sysMount(source, target, "", MS_BIND, ""));
+  Status st = sysMount("", target, "", MS_REMOUNT | MS_BIND | flags.msFlags, "");
+  if (!st.ok()) {
+    // Never leave a bind with weaker flags (writable, exec, suid) than were asked for.
+    ::umount2(target.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW);
+    return common::annotate(st, "remount of bind mount with " + flags.describe());
+  }
+  TNAS_LOG(Info).kv("source", source).kv("target", target).kv("flags", flags.describe())
+      << "bind-mounted";
+  return absl::OkStatus();
+}
+
 Status LibmountMounter::mountNfs(const NfsMountSpec& spec) {
   TNAS_ASSIGN_OR_RETURN(NfsMountArgs args,
                         buildNfsMountArgs(spec, options_.resolve, options_.localAddress));

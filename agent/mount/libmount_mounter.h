@@ -29,6 +29,8 @@ class LibmountMounter final : public Mounter {
   Status mount(const std::string& source, const std::string& target, const std::string& fsType,
                const std::string& options) override;
   Status bindMount(const std::string& source, const std::string& target, bool readOnly) override;
+  Status bindMountWithFlags(const std::string& source, const std::string& target,
+                            const BindFlags& flags) override;
   Status mountNfs(const NfsMountSpec& spec) override;
   Status unmount(const std::string& target, bool force) override;
   bool isStale(const std::string& target) override;

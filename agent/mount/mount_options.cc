@@ -1,6 +1,8 @@
 // Mount-option allow-lists (see mount_options.h).
 #include "agent/mount/mount_options.h"
 
+#include <sys/mount.h>
+
 #include <algorithm>
 #include <cctype>
 #include <set>
@@ -168,6 +170,99 @@ std::string joinOptions(const std::vector<std::string>& options) {
     out += o;
   }
   return out;
+}
+
+bool BindFlags::onlyReadOnly() const {
+  return (msFlags & ~static_cast<unsigned long>(MS_RDONLY)) == 0;
+}
+
+namespace {
+
+constexpr unsigned long kAtimeBits = MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME;
+
+// The per-mount flags the kernel leaves on a mount after MS_REMOUNT|MS_BIND|flags, in the words
+// /proc/self/mountinfo prints; `atime` is false when the flags name no atime mode (kept as is).
+struct ExpectedFlags {
+  bool ro, nosuid, nodev, noexec, atime, noatime, nodiratime, relatime;
+};
+
+ExpectedFlags expectedFor(const BindFlags& f) {
+  ExpectedFlags e{};
+  e.ro = f.readOnly;
+  e.nosuid = (f.msFlags & MS_NOSUID) != 0;
+  e.nodev = (f.msFlags & MS_NODEV) != 0;
+  e.noexec = (f.msFlags & MS_NOEXEC) != 0;
+  e.atime = (f.msFlags & kAtimeBits) != 0;
+  bool strict = (f.msFlags & MS_STRICTATIME) != 0;
+  e.noatime = (f.msFlags & MS_NOATIME) != 0 && !strict;
+  e.relatime = (f.msFlags & MS_NOATIME) == 0 && !strict;  // the kernel's default atime mode
+  e.nodiratime = (f.msFlags & MS_NODIRATIME) != 0;
+  return e;
+}
+
+}  // namespace
+
+std::string BindFlags::describe() const {
+  ExpectedFlags e = expectedFor(*this);
+  std::vector<std::string> out = {e.ro ? "ro" : "rw"};
+  if (e.nosuid) out.push_back("nosuid");
+  if (e.nodev) out.push_back("nodev");
+  if (e.noexec) out.push_back("noexec");
+  if (e.atime) {
+    if (e.noatime) out.push_back("noatime");
+    if (e.nodiratime) out.push_back("nodiratime");
+    if (e.relatime) out.push_back("relatime");
+    if (!e.noatime && !e.relatime) out.push_back("strictatime");
+  }
+  return joinOptions(out);
+}
+
+BindFlags bindFlagsFor(const std::vector<std::string>& options, bool readOnly) {
+  // Per-mount flags and their inverses; the last mention of a flag wins, as with mount(8).
+  static const std::vector<std::pair<std::string, unsigned long>> kSet = {
+      {"ro", MS_RDONLY},         {"nosuid", MS_NOSUID},          {"nodev", MS_NODEV},
+      {"noexec", MS_NOEXEC},     {"noatime", MS_NOATIME},        {"nodiratime", MS_NODIRATIME},
+      {"relatime", MS_RELATIME}, {"strictatime", MS_STRICTATIME}};
+  static const std::vector<std::pair<std::string, unsigned long>> kClear = {
+      {"rw", MS_RDONLY},           {"suid", MS_NOSUID},
+      {"dev", MS_NODEV},           {"exec", MS_NOEXEC},
+      {"atime", MS_NOATIME},       {"diratime", MS_NODIRATIME},
+      {"norelatime", MS_RELATIME}, {"nostrictatime", MS_STRICTATIME}};
+  auto lookup = [](const auto& table, const std::string& name) -> unsigned long {
+    for (const auto& [n, bit] : table) {
+      if (n == name) return bit;
+    }
+    return 0;
+  };
+  BindFlags f;
+  for (const auto& item : options) {
+    for (const auto& option : splitOptions(item)) {
+      if (unsigned long bit = lookup(kSet, option); bit != 0) {
+        f.msFlags |= bit;
+      } else if (unsigned long clear = lookup(kClear, option); clear != 0) {
+        f.msFlags &= ~clear;
+      } else if (option != "defaults") {
+        f.ignored.push_back(option);
+      }
+    }
+  }
+  f.readOnly = readOnly || (f.msFlags & MS_RDONLY) != 0;
+  if (f.readOnly) f.msFlags |= MS_RDONLY;
+  return f;
+}
+
+bool bindFlagsMatch(const BindFlags& flags, const std::string& mountOptions) {
+  std::set<std::string> have;
+  for (auto& o : splitOptions(mountOptions)) have.insert(std::move(o));
+  auto is = [&](const char* name) { return have.count(name) != 0; };
+  ExpectedFlags e = expectedFor(flags);
+  if (is("ro") != e.ro || is("nosuid") != e.nosuid || is("nodev") != e.nodev ||
+      is("noexec") != e.noexec) {
+    return false;
+  }
+  if (!e.atime) return true;
+  return is("noatime") == e.noatime && is("nodiratime") == e.nodiratime &&
+         is("relatime") == e.relatime;
 }
 
 Status validateFsMountOptions(const std::vector<std::string>& options) {

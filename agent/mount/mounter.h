@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/mount/mount_options.h"
 #include "common/base/status.h"
 
 namespace tnascsi::agent {
@@ -51,6 +52,21 @@ class Mounter {
   // Bind-mounts `source` (a directory, or a device node onto a file) at `target`, read-only when
   // asked (a bind followed by a read-only remount, as the kernel requires).
   virtual Status bindMount(const std::string& source, const std::string& target, bool readOnly) = 0;
+
+  // Bind-mounts the directory `source` at `target` with exactly the per-mount flags of `flags`:
+  // a bind, then MS_REMOUNT|MS_BIND|flags.msFlags (the kernel ignores flags on the bind itself),
+  // so the bind never keeps flags inherited from the source mount (the atime mode is kept when
+  // `flags` names none). On a failed remount the bind is detached again. Not idempotent: the
+  // caller checks findByTarget first. This default handles read-only alone through bindMount
+  // and answers Unimplemented for other flags; LibmountMounter does the real thing.
+  virtual Status bindMountWithFlags(const std::string& source, const std::string& target,
+                                    const BindFlags& flags) {
+    if (!flags.onlyReadOnly()) {
+      return absl::UnimplementedError("this mounter cannot set per-mount flags (" +
+                                      flags.describe() + ")");
+    }
+    return bindMount(source, target, flags.readOnly);
+  }
 
   // Mounts NFS with mount(2) and the kernel's text options.
   virtual Status mountNfs(const NfsMountSpec& spec) = 0;

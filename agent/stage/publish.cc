@@ -82,9 +82,16 @@ Status NodeVolumes::publish(const PublishRequest& request) {
     TNAS_RETURN_IF_ERROR(validateNfsMountOptions(request.mountFlags));
   }
 
+  // Per-mount flags go on the bind; filesystem options were applied by the staging mount.
+  BindFlags flags = bindFlagsFor(request.mountFlags, request.readOnly);
+  if (!record->block && !flags.ignored.empty()) {
+    TNAS_LOG(Debug).kv("options", joinOptions(flags.ignored))
+        << "mount options that only apply to the staging mount are not applied to the bind";
+  }
+
   TNAS_ASSIGN_OR_RETURN(auto current, env_.mounter.findByTarget(request.targetPath));
   if (current) {
-    if (current->readOnly() != request.readOnly) {
+    if (current->readOnly() != flags.readOnly) {
       return absl::AlreadyExistsError("target_path " + request.targetPath +
                                       " is already published with a different read-only mode");
     }
@@ -94,6 +101,11 @@ Status NodeVolumes::publish(const PublishRequest& request) {
           staged->minor != current->minor) {
         return absl::AlreadyExistsError("target_path " + request.targetPath +
                                         " already holds another mount (" + current->source + ")");
+      }
+      if (!bindFlagsMatch(flags, current->options)) {
+        return absl::AlreadyExistsError("target_path " + request.targetPath +
+                                        " is already published with other mount flags (" +
+                                        current->options + "; asked " + flags.describe() + ")");
       }
     }
     return absl::OkStatus();  // already published
@@ -107,7 +119,7 @@ Status NodeVolumes::publish(const PublishRequest& request) {
     }
     TNAS_RETURN_IF_ERROR(ensureTargetFile(request.targetPath));
     TNAS_RETURN_IF_ERROR(
-        env_.mounter.bindMount(where.device->devnode, request.targetPath, request.readOnly));
+        env_.mounter.bindMount(where.device->devnode, request.targetPath, flags.readOnly));
   } else {
     TNAS_ASSIGN_OR_RETURN(auto staged, env_.mounter.findByTarget(record->stagingPath));
     if (!staged) {
@@ -116,9 +128,9 @@ Status NodeVolumes::publish(const PublishRequest& request) {
     }
     TNAS_RETURN_IF_ERROR(ensureTargetDir(request.targetPath));
     TNAS_RETURN_IF_ERROR(
-        env_.mounter.bindMount(record->stagingPath, request.targetPath, request.readOnly));
+        env_.mounter.bindMountWithFlags(record->stagingPath, request.targetPath, flags));
   }
-  TNAS_LOG(Info).kv("target", request.targetPath).kv("ro", request.readOnly) << "published";
+  TNAS_LOG(Info).kv("target", request.targetPath).kv("flags", flags.describe()) << "published";
   return absl::OkStatus();
 }
 

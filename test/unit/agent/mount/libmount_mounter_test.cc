@@ -111,6 +111,40 @@ TEST_F(LibmountTest, BindAndReadOnlyRemount) {
   ASSERT_TRUE(mounter_.unmount(b, false).ok());
 }
 
+TEST_F(LibmountTest, BindWithFlagsSetsExactlyThePerMountFlags) {
+  std::string a = dir_ + "/a", b = dir_ + "/b", c = dir_ + "/c";
+  // The source carries nosuid and noexec; a bind would inherit them without the remount.
+  ASSERT_TRUE(mounter_.mount("tmpfs", a, "tmpfs", "size=1m,nosuid,noexec").ok());
+  auto want = bindFlagsFor({"nodev,noatime", "size=2m"}, false);
+  ASSERT_TRUE(mounter_.bindMountWithFlags(a, b, want).ok());
+  auto e = mounter_.findByTarget(b);
+  ASSERT_TRUE(e.ok() && e->has_value());
+  EXPECT_TRUE(bindFlagsMatch(want, (*e)->options)) << (*e)->options;
+  EXPECT_EQ((*e)->options.find("noexec"), std::string::npos) << (*e)->options;
+  EXPECT_NE((*e)->options.find("noatime"), std::string::npos) << (*e)->options;
+
+  auto ro = bindFlagsFor({"noexec"}, true);
+  ASSERT_TRUE(mounter_.bindMountWithFlags(a, c, ro).ok());
+  auto r = mounter_.findByTarget(c);
+  ASSERT_TRUE(r.ok() && r->has_value());
+  EXPECT_TRUE(bindFlagsMatch(ro, (*r)->options)) << (*r)->options;
+  EXPECT_FALSE(bindFlagsMatch(want, (*r)->options));
+  int fd = ::open((c + "/new").c_str(), O_CREAT | O_WRONLY, 0600);
+  EXPECT_LT(fd, 0);
+  EXPECT_EQ(errno, EROFS);
+  if (fd >= 0) ::close(fd);
+  // The source mount keeps its own flags.
+  EXPECT_NE((*mounter_.findByTarget(a))->options.find("noexec"), std::string::npos);
+  ASSERT_TRUE(mounter_.unmount(c, false).ok());
+  ASSERT_TRUE(mounter_.unmount(b, false).ok());
+}
+
+TEST_F(LibmountTest, BindWithFlagsOfAMissingSourceLeavesNothing) {
+  auto st = mounter_.bindMountWithFlags(dir_ + "/missing", dir_ + "/b", bindFlagsFor({}, true));
+  EXPECT_FALSE(st.ok());
+  EXPECT_FALSE(mounter_.findByTarget(dir_ + "/b")->has_value());
+}
+
 TEST_F(LibmountTest, LoopDeviceExt4FindByDevice) {
   std::string dev = attachLoop("ext4");
   if (dev.empty()) GTEST_SKIP() << "no loop device or mkfs.ext4";

@@ -3,6 +3,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/mount.h>
 
 #include "agent/mount/nfs_options.h"
 
@@ -114,6 +115,48 @@ TEST(NfsOptions, RealResolverAndLocalAddressOnLoopback) {
   ASSERT_TRUE(l.ok()) << l.status();
   EXPECT_EQ(*l, "127.0.0.1");
   EXPECT_FALSE(localAddressTowards("not-an-address").ok());
+}
+
+TEST(BindFlags, SplitsPerMountFlagsFromFilesystemOptions) {
+  auto f =
+      bindFlagsFor({"noexec,nosuid", "nodev", "noatime", "discard", "data=ordered", "sync"}, false);
+  EXPECT_EQ(f.msFlags, static_cast<unsigned long>(MS_NOEXEC | MS_NOSUID | MS_NODEV | MS_NOATIME));
+  EXPECT_FALSE(f.readOnly);
+  EXPECT_FALSE(f.onlyReadOnly());
+  EXPECT_EQ(f.ignored, (std::vector<std::string>{"discard", "data=ordered", "sync"}));
+  EXPECT_EQ(f.describe(), "rw,nosuid,nodev,noexec,noatime");
+}
+
+TEST(BindFlags, ReadOnlyFromCsiOrFromTheFlagsAndLastMentionWins) {
+  EXPECT_EQ(bindFlagsFor({}, true).msFlags, static_cast<unsigned long>(MS_RDONLY));
+  EXPECT_TRUE(bindFlagsFor({}, true).onlyReadOnly());
+  EXPECT_TRUE(bindFlagsFor({}, false).onlyReadOnly());
+  EXPECT_TRUE(bindFlagsFor({"ro"}, false).readOnly);
+  EXPECT_FALSE(bindFlagsFor({"ro,rw"}, false).readOnly);
+  EXPECT_TRUE(bindFlagsFor({"rw"}, true).readOnly);  // CSI readonly cannot be undone by "rw"
+  EXPECT_EQ(bindFlagsFor({"noatime", "atime"}, false).msFlags, 0u);
+  EXPECT_EQ(bindFlagsFor({"defaults"}, false).ignored.size(), 0u);
+  EXPECT_EQ(bindFlagsFor({"strictatime"}, false).describe(), "rw,strictatime");
+  EXPECT_EQ(bindFlagsFor({"nodiratime"}, false).describe(), "rw,nodiratime,relatime");
+  EXPECT_EQ(bindFlagsFor({"relatime", "ro"}, false).describe(), "ro,relatime");
+}
+
+TEST(BindFlags, MatchComparesWhatTheKernelShows) {
+  const std::string shown = "rw,nosuid,nodev,noexec,noatime,errors=remount-ro";
+  EXPECT_TRUE(bindFlagsMatch(bindFlagsFor({"noexec,nosuid,nodev,noatime"}, false), shown));
+  // Filesystem options do not matter; a missing or extra per-mount flag does.
+  EXPECT_TRUE(bindFlagsMatch(bindFlagsFor({"noexec,nosuid,nodev,noatime,discard"}, false), shown));
+  EXPECT_FALSE(bindFlagsMatch(bindFlagsFor({"noexec,nosuid,noatime"}, false), shown));
+  EXPECT_FALSE(bindFlagsMatch(bindFlagsFor({"noexec,nosuid,nodev,noatime"}, true), shown));
+  EXPECT_FALSE(bindFlagsMatch(bindFlagsFor({"noexec,nosuid,nodev,relatime"}, false), shown));
+  EXPECT_FALSE(bindFlagsMatch(bindFlagsFor({"noexec,nosuid,nodev,strictatime"}, false), shown));
+  // No atime mode asked: the remount keeps whatever atime mode the mount has.
+  EXPECT_TRUE(bindFlagsMatch(bindFlagsFor({"noexec,nosuid,nodev"}, false), shown));
+  EXPECT_TRUE(bindFlagsMatch(bindFlagsFor({}, true), "ro,relatime"));
+  EXPECT_FALSE(bindFlagsMatch(bindFlagsFor({}, false), "ro,relatime"));
+  EXPECT_TRUE(bindFlagsMatch(bindFlagsFor({"strictatime"}, false), "rw"));
+  EXPECT_TRUE(bindFlagsMatch(bindFlagsFor({"nodiratime"}, false), "rw,nodiratime,relatime"));
+  EXPECT_FALSE(bindFlagsMatch(bindFlagsFor({"nodiratime"}, false), "rw,relatime"));
 }
 
 }  // namespace
