@@ -79,7 +79,10 @@ Status iscsidErrorStatus(int err, const std::string& context) {
       return absl::AlreadyExistsError(what + "; the session already exists");
     case kErrLoginAuthFailed:
       return absl::UnauthenticatedError(
-          what + "; CHAP authentication failed: check the CHAP user/secret for this target");
+          what +
+          "; login authentication failed: the target refused this initiator: either it is not in "
+          "the volume's initiator group "
+          "(is the volume ControllerPublished to this node?) or the CHAP user/secret is wrong");
     case kErrTransNotFound:
       return absl::FailedPreconditionError(
           what + "; the iSCSI transport is missing: load the iscsi_tcp kernel module");
