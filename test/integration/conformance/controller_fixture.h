@@ -8,6 +8,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -31,8 +32,10 @@ struct FixtureBackend {
 
 class ControllerUnderTest {
  public:
+  // `sweepDebounce`: VolumeManager's delay before the iSCSI leftover sweep after a delete.
   explicit ControllerUnderTest(std::vector<FixtureBackend> backends,
-                               std::string driverName = "csi.truenas-csi.io");
+                               std::string driverName = "csi.truenas-csi.io",
+                               std::chrono::milliseconds sweepDebounce = std::chrono::seconds(5));
   ~ControllerUnderTest();
 
   // Stops serving, rebuilds every service over the same backends, serves again.
@@ -51,6 +54,7 @@ class ControllerUnderTest {
 
   std::vector<FixtureBackend> backends_;
   std::string driverName_;
+  std::chrono::milliseconds sweepDebounce_;
   std::string dir_;
   std::string socket_;
   std::unique_ptr<controller::provision::BackendRegistry> registry_;
