@@ -140,6 +140,28 @@ void countCalls(const std::string& personality) {
     csi::v1::DeleteSnapshotResponse resp;
     return f.cut->controller().DeleteSnapshot(&ctx, req, &resp);
   });
+  measure("ControllerPublish NFS", [&] {
+    grpc::ClientContext ctx;
+    csi::v1::ControllerPublishVolumeRequest req;
+    req.set_volume_id(nfsId);
+    req.set_node_id(node);
+    *req.mutable_volume_capability() = testing::mountCapability(
+        csi::v1::VolumeCapability::AccessMode::MULTI_NODE_MULTI_WRITER, "");
+    csi::v1::ControllerPublishVolumeResponse resp;
+    return f.cut->controller().ControllerPublishVolume(&ctx, req, &resp);
+  });
+  std::string chapId;
+  measure("CreateVolume iSCSI with CHAP", [&] {
+    grpc::ClientContext ctx;
+    auto req = testing::createRequest("pvc-chap", "iscsi");
+    (*req.mutable_secrets())["chapUser"] = "k8s";
+    (*req.mutable_secrets())["chapSecret"] = "0123456789ab";
+    csi::v1::CreateVolumeResponse resp;
+    grpc::Status s = f.cut->controller().CreateVolume(&ctx, req, &resp);
+    chapId = resp.volume().volume_id();
+    return s;
+  });
+  measure("DeleteVolume iSCSI with CHAP", [&] { return f.del(chapId); });
   measure("DeleteVolume iSCSI", [&] { return f.del(iscsiId); });
   measure("DeleteVolume NFS", [&] { return f.del(nfsId); });
   measure("leftover sweep (amortised)", [&] {
