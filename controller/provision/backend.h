@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,8 @@ class Backend {
   Status ensureNfsService();
   // False when the backend answered neither versionInfo nor ping.
   Status checkConnected();
+  // Held shared by iSCSI creates, exclusively by ExportCollector's sweeps (export_collector.h).
+  std::shared_mutex& exportsGate() { return exportsGate_; }
 
  private:
   BackendConfig config_;
@@ -63,6 +66,7 @@ class Backend {
   std::optional<truenas::Capabilities> capabilities_;  // guarded by mu_
   std::optional<IscsiSetup> iscsi_;                    // guarded by mu_
   bool nfsStarted_ = false;                            // guarded by mu_
+  std::shared_mutex exportsGate_;
 };
 
 class BackendRegistry {

@@ -41,20 +41,13 @@ Status IscsiProvisioner::removeExports(Backend& backend, const truenas::Dataset&
 }
 
 Status IscsiProvisioner::cleanupAfterDelete(Backend& backend, const truenas::Dataset& dataset) {
-  TrueNasApi& api = backend.api();
-  // TrueNAS removes targets whose LUN the zvol was; a target that never got its LUN stays.
-  auto target = api.findIscsiTargetByName(leafOf(dataset.name));
-  if (target.ok() && isOurTarget(*target)) {
-    truenas::IscsiTargetDeleteOptions options;
-    options.force = true;
-    TNAS_RETURN_IF_ERROR(okIfNotFound(api.deleteIscsiTarget(target->id, options)));
-  } else if (!target.ok() && target.status().code() != StatusCode::kNotFound) {
-    return target.status();
+  // TrueNAS removed the extent, its mapping and the emptied target with the zvol (§3.6). The
+  // initiator group (and a target that never got its LUN) are left to ExportCollector's sweep,
+  // which VolumeManager schedules; only a CHAP credential, which carries no marker a sweep could
+  // trust, is removed here.
+  if (auto tag = propInt(dataset, props::kAuthTag)) {
+    TNAS_RETURN_IF_ERROR(deleteAuthTag(backend.api(), *tag));
   }
-  if (auto group = propInt(dataset, props::kInitiatorGroup)) {
-    TNAS_RETURN_IF_ERROR(okIfNotFound(api.deleteIscsiInitiatorGroup(*group)));
-  }
-  if (auto tag = propInt(dataset, props::kAuthTag)) TNAS_RETURN_IF_ERROR(deleteAuthTag(api, *tag));
   return absl::OkStatus();
 }
 

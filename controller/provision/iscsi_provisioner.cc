@@ -2,6 +2,7 @@
 #include "controller/provision/iscsi_provisioner.h"
 
 #include <algorithm>
+#include <shared_mutex>
 
 #include "absl/strings/str_join.h"
 #include "common/log/log.h"
@@ -190,6 +191,8 @@ uint64_t IscsiProvisioner::capacityOf(const truenas::Dataset& dataset) const {
 StatusOr<VolumeInfo> IscsiProvisioner::create(const CreatePlan& plan) {
   Backend& backend = *plan.backend;
   TrueNasApi& api = backend.api();
+  // No leftover sweep while this create's group or target has nothing referencing it yet.
+  std::shared_lock<std::shared_mutex> gate(backend.exportsGate());
   TNAS_ASSIGN_OR_RETURN(IscsiSetup setup, backend.iscsiSetup());
   std::string iqn = setup.basename + ":" + plan.leaf;
   if (iqn.size() > kMaxIqnLength) {

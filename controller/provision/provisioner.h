@@ -73,8 +73,8 @@ class Provisioner {
   virtual Status removeExports(Backend& backend, const truenas::Dataset& dataset) = 0;
 
   // After the dataset was destroyed (TrueNAS cascades extents, mappings, emptied targets and
-  // shares): removes what the cascade leaves (initiator group, CHAP, a target that never got a
-  // LUN).
+  // shares): removes what the cascade leaves and no sweep collects (iSCSI: the CHAP credential;
+  // initiator groups and LUN-less targets are ExportCollector's).
   virtual Status cleanupAfterDelete(Backend& backend, const truenas::Dataset& dataset) = 0;
 
   // The dataset is gone (or was never created): removes export objects an interrupted create may

@@ -97,6 +97,7 @@ Status SnapshotManager::deleteSnapshot(const csi::v1::DeleteSnapshotRequest& req
     return absl::FailedPreconditionError("ZFS snapshot " + id->zfsName() +
                                          " is not managed by this driver; refusing to delete it");
   }
+  if (snap->deferDestroy) return absl::OkStatus();  // deleted already; ZFS drops it with its clones
   Status s = api.deleteSnapshot(id->zfsName(), {});
   if (s.code() == StatusCode::kFailedPrecondition) {
     truenas::SnapshotDeleteOptions defer;
@@ -123,7 +124,8 @@ Status SnapshotManager::listSnapshots(const csi::v1::ListSnapshotsRequest& req,
   auto collect = [&](Backend& backend, const truenas::QueryFilter& filter) -> Status {
     TNAS_ASSIGN_OR_RETURN(auto snaps, backend.api().querySnapshots(filter, {}));
     for (auto& snap : snaps) {
-      if (!props::ownedBy(snap.userProperties, volumes_.driverName()) ||
+      // A deferred-destroyed snapshot was deleted for CSI; ZFS keeps it only for its clones.
+      if (snap.deferDestroy || !props::ownedBy(snap.userProperties, volumes_.driverName()) ||
           !props::get(snap.userProperties, props::kCloneFor).empty()) {
         continue;
       }

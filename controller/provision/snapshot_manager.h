@@ -2,9 +2,9 @@
 // snapshot name (naming.h) and marked with our ownership properties. CreateSnapshot is
 // idempotent by name across all volumes of a backend (the same name on another source volume is
 // ALREADY_EXISTS); DeleteSnapshot of a snapshot with clones uses ZFS deferred destroy (the
-// snapshot disappears with its last clone), and lets a deferred-deleted source volume go once
-// nothing depends on it. ListSnapshots pages in id order; the token is the id to resume at.
-// Thread-safety: thread-safe.
+// snapshot disappears with its last clone; ListSnapshots hides it from then on), and lets a
+// deferred-deleted source volume go once nothing depends on it. ListSnapshots pages in id order;
+// the token is the id to resume at. Thread-safety: thread-safe.
 #pragma once
 
 #include "common/base/status.h"

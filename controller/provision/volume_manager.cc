@@ -34,8 +34,18 @@ bool topologyMatches(const std::map<std::string, std::string>& segments,
   return true;
 }
 
-VolumeManager::VolumeManager(BackendRegistry& backends, std::string driverName)
-    : backends_(backends), driverName_(std::move(driverName)) {}
+VolumeManager::VolumeManager(BackendRegistry& backends, std::string driverName,
+                             std::chrono::milliseconds sweepDebounce)
+    : backends_(backends), driverName_(std::move(driverName)), collector_(sweepDebounce) {}
+
+Status VolumeManager::sweepExports() {
+  Status first;
+  for (Backend* backend : backends_.all()) {
+    auto result = collector_.sweep(*backend);
+    if (!result.ok() && first.ok()) first = result.status();
+  }
+  return first;
+}
 
 Provisioner& VolumeManager::provisionerFor(Protocol protocol) {
   if (protocol == Protocol::kIscsi) return iscsi_;
@@ -248,10 +258,11 @@ StatusOr<bool> VolumeManager::hasDependents(Backend& backend, const std::string&
     }
   }
   TNAS_ASSIGN_OR_RETURN(
-      auto clones,
-      backend.api().queryDatasets(
-          truenas::QueryFilter::where("origin", truenas::FilterOp::kStartsWith, dataset + "@"),
-          {}));
+      auto clones, backend.api().queryDatasets(
+                       // `origin` is a ZFS property dict ({value, rawvalue, ...}) in query results.
+                       truenas::QueryFilter::where("origin.value", truenas::FilterOp::kStartsWith,
+                                                   dataset + "@"),
+                       {}));
   return !clones.empty();
 }
 
@@ -280,6 +291,7 @@ Status VolumeManager::destroy(Backend& backend, Protocol protocol,
     return common::annotate(status, "deleting dataset " + dataset.name);
   }
   TNAS_RETURN_IF_ERROR(provisioner.cleanupAfterDelete(backend, dataset));
+  if (protocol == Protocol::kIscsi) collector_.schedule(backend);
   if (!dataset.origin.empty()) return followOrigin(backend, dataset.origin, 0);
   return absl::OkStatus();
 }
@@ -319,6 +331,7 @@ Status VolumeManager::collectDeferred(Backend& backend, const std::string& datas
   Protocol protocol =
       dataset->type == truenas::DatasetType::kVolume ? Protocol::kIscsi : Protocol::kNfs;
   TNAS_RETURN_IF_ERROR(provisionerFor(protocol).cleanupAfterDelete(backend, *dataset));
+  if (protocol == Protocol::kIscsi) collector_.schedule(backend);
   TNAS_LOG(Info).kv("dataset", datasetName) << "deferred volume destroyed";
   if (!dataset->origin.empty()) return followOrigin(backend, dataset->origin, depth);
   return absl::OkStatus();

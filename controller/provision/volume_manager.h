@@ -9,17 +9,20 @@
 //    deterministic name without our marker -> ALREADY_EXISTS, never adopted.
 //  - DeleteVolume: a missing or unparseable id -> OK. A volume whose snapshots (or clones of
 //    them) still exist is deleted *deferred*: its exports go at once, its data when the last
-//    snapshot/clone is deleted (see docs/storageclass-parameters.md).
+//    snapshot/clone is deleted (see docs/storageclass-parameters.md). The common path costs two
+//    TrueNAS calls (read, delete); iSCSI leftovers are swept later (export_collector.h).
 //  - Ids of this driver that do not resolve -> NOT_FOUND (publish, expand, get, validate).
 //  - Concurrent calls on the same volume (or the same name) -> ABORTED; the CO retries.
 // Thread-safety: all methods are thread-safe.
 #pragma once
 
+#include <chrono>
 #include <string>
 
 #include "common/base/inflight.h"
 #include "common/base/status.h"
 #include "controller/provision/backend.h"
+#include "controller/provision/export_collector.h"
 #include "controller/provision/iscsi_provisioner.h"
 #include "controller/provision/nfs_provisioner.h"
 #include "proto/csi.pb.h"
@@ -28,7 +31,9 @@ namespace tnascsi::controller::provision {
 
 class VolumeManager {
  public:
-  VolumeManager(BackendRegistry& backends, std::string driverName);
+  // `sweepDebounce`: delay between the last iSCSI DeleteVolume and the sweep of its leftovers.
+  VolumeManager(BackendRegistry& backends, std::string driverName,
+                std::chrono::milliseconds sweepDebounce = std::chrono::seconds(5));
 
   Status createVolume(const csi::v1::CreateVolumeRequest& request,
                       csi::v1::CreateVolumeResponse* response);
@@ -61,6 +66,9 @@ class VolumeManager {
   // origin (the snapshot it was cloned from). Called after a snapshot or clone goes away.
   Status collectDeferred(Backend& backend, const std::string& dataset, int depth = 0);
 
+  // Sweeps every backend's iSCSI leftovers now (export_collector.h); the first error.
+  Status sweepExports();
+
   Provisioner& provisionerFor(Protocol protocol);
   const std::string& driverName() const { return driverName_; }
   BackendRegistry& backends() { return backends_; }
@@ -76,6 +84,7 @@ class VolumeManager {
   IscsiProvisioner iscsi_;
   NfsProvisioner nfs_;
   common::InFlight inflight_;
+  ExportCollector collector_;  // last: its worker stops before the rest goes
 };
 
 // Whether a backend with `segments` can serve a volume whose requirement lists `topology`: every

@@ -164,6 +164,8 @@ StatusOr<Snapshot> parseSnapshot(const json::Var& v) {
       0, json::getOptInt(o, "createtxg").value_or(propBytes(props, "createtxg").value_or(0))));
   s.used = propBytes(props, "used").value_or(0);
   s.referenced = propBytes(props, "referenced").value_or(0);
+  s.deferDestroy =
+      json::toString(propField(props, "defer_destroy", "rawvalue")).value_or("") == "on";
   // creation: rawvalue is seconds since the epoch; parsed may be EJSON {"$date": ms}.
   if (auto secs = json::toInt(propField(props, "creation", "rawvalue"))) {
     s.creation = std::chrono::system_clock::time_point(std::chrono::seconds(*secs));

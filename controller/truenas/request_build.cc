@@ -148,7 +148,9 @@ StatusOr<json::ObjectPtr> buildDatasetCreate(const DatasetCreateSpec& spec,
   } else {
     setIf(o, "quota", spec.quota);
     setIf(o, "refquota", spec.refquota);
-    setIf(o, "share_type", spec.shareType);
+    // CORE 13 knows only GENERIC/SMB share types (reference §9): NFS there is plain GENERIC.
+    if (caps.datasetUserProperties || spec.shareType != "NFS")
+      setIf(o, "share_type", spec.shareType);
   }
   setIf(o, "reservation", spec.reservation);
   setIf(o, "refreservation", spec.refreservation);

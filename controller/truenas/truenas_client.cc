@@ -325,7 +325,18 @@ StatusOr<std::vector<Snapshot>> TrueNasClient::querySnapshots(const QueryFilter&
 
 Status TrueNasClient::cloneSnapshot(const SnapshotCloneSpec& spec) {
   TNAS_ASSIGN_OR_RETURN(Capabilities c, caps());
-  return write(snapshotMethod(c, "clone"), json::makeArray({buildSnapshotClone(spec)})).status();
+  if (c.datasetUserProperties || spec.datasetProperties.empty()) {
+    return write(snapshotMethod(c, "clone"), json::makeArray({buildSnapshotClone(spec)})).status();
+  }
+  // CORE: the metadata lives in `comments` (see createDataset), which a clone cannot set; clone,
+  // then write the comments. Between the two calls the clone exists without them.
+  SnapshotCloneSpec bare = spec;
+  bare.datasetProperties.clear();
+  TNAS_RETURN_IF_ERROR(
+      write(snapshotMethod(c, "clone"), json::makeArray({buildSnapshotClone(bare)})).status());
+  json::ObjectPtr body = new Poco::JSON::Object();
+  body->set("comments", encodeCommentsProperties(spec.datasetProperties));
+  return write("pool.dataset.update", json::makeArray({spec.datasetDst, body})).status();
 }
 
 Status TrueNasClient::rollbackSnapshot(const std::string& id,

@@ -288,6 +288,8 @@ struct Snapshot {
   std::optional<std::chrono::system_clock::time_point> creation;
   uint64_t used = 0;
   uint64_t referenced = 0;
+  // ZFS defer_destroy: deleted with `defer` while clones exist; gone once the last clone goes.
+  bool deferDestroy = false;
   std::map<std::string, std::string> userProperties;
 };
 

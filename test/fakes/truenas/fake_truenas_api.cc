@@ -16,7 +16,7 @@ namespace {
 std::optional<FieldValue> datasetField(const Dataset& d, const std::string& field) {
   if (field == "id" || field == "name") return d.name;
   if (field == "pool") return d.pool;
-  if (field == "origin") return d.origin;
+  if (field == "origin" || field == "origin.value") return d.origin;
   if (field == "type") return std::string(d.type == DatasetType::kVolume ? "VOLUME" : "FILESYSTEM");
   const std::string prefix = "user_properties.";
   if (field.rfind(prefix, 0) == 0) {
@@ -528,6 +528,7 @@ Status FakeTrueNasApi::deleteSnapshot(const std::string& id, const SnapshotDelet
                                              "' snapshot has dependent clones");
       }
       deferredSnapshots_.insert(id);
+      snapshots_[id].deferDestroy = true;
     } else {
       snapshots_.erase(id);
     }

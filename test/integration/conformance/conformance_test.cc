@@ -2,20 +2,26 @@
 // capacities, capabilities, idempotency, NOT_FOUND / ALREADY_EXISTS rules, pagination), for both
 // protocols, over a real unix socket against ControllerUnderTest.
 //
-// Backend: the fake TrueNAS by default. With TNAS_CONFORMANCE_URL set (e.g. the simulator's
-// ws://127.0.0.1:<port>), the suite runs against that TrueNAS through the real client instead:
-// TNAS_CONFORMANCE_API_KEY_FILE names the key file, TNAS_CONFORMANCE_PARENT the (existing) parent
-// dataset (default tank/k8s). Assertions about TrueNAS's object counts then use the fake only.
+// Backends: the fake TrueNAS, and (built with the simulator) a fresh in-process simulator per test
+// on each personality (13.0, 24.10, 25.04, 25.10) through the real TrueNasClient over WebSocket.
+// With TNAS_CONFORMANCE_URL set (an external TrueNAS or simulator), the "fake" instances run
+// against that URL instead: TNAS_CONFORMANCE_API_KEY_FILE names the key file,
+// TNAS_CONFORMANCE_PARENT the (existing) parent dataset (default tank/k8s). Object counts are
+// checked on the fake and on the simulators.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <set>
+#include <tuple>
 
 #include "common/base/clock.h"
 #include "controller/truenas/truenas_client.h"
 #include "controller/truenas/ws_connection.h"
 #include "test/fakes/truenas/fake_truenas_api.h"
 #include "test/integration/conformance/controller_fixture.h"
+#ifdef TNAS_CONFORMANCE_WITH_SIM
+#include "test/integration/conformance/sim_backend.h"
+#endif
 
 namespace tnascsi::testing {
 namespace {
@@ -26,7 +32,10 @@ using Mode = VolumeCapability::AccessMode;
 constexpr int64_t kGiB = 1LL << 30;
 const std::string kNode = "worker-1,iqn.2004-10.com.ubuntu:01:worker1";
 
-class Conformance : public ::testing::TestWithParam<std::string> {
+// (backend: "fake" or a simulator personality, protocol)
+using Param = std::tuple<std::string, std::string>;
+
+class Conformance : public ::testing::TestWithParam<Param> {
  protected:
   void SetUp() override {
     controller::provision::BackendConfig config;
@@ -34,7 +43,15 @@ class Conformance : public ::testing::TestWithParam<std::string> {
     config.portals = {"192.0.2.10:3260"};
     config.nfsServer = "192.0.2.10";
     controller::truenas::TrueNasApi* api = &api_;
-    if (const char* url = std::getenv("TNAS_CONFORMANCE_URL")) {
+    const std::string& backend = std::get<0>(GetParam());
+    if (backend != "fake") {
+#ifdef TNAS_CONFORMANCE_WITH_SIM
+      SimBackend::Options options;
+      options.personality = backend;
+      sim_ = std::make_unique<SimBackend>(options);
+      api = &sim_->api();
+#endif
+    } else if (const char* url = std::getenv("TNAS_CONFORMANCE_URL")) {
       controller::truenas::ConnectionOptions options;
       options.url = url;
       const char* key = std::getenv("TNAS_CONFORMANCE_API_KEY_FILE");
@@ -51,10 +68,25 @@ class Conformance : public ::testing::TestWithParam<std::string> {
     }
     cut_ = std::make_unique<ControllerUnderTest>(std::vector<FixtureBackend>{{config, api}});
   }
-  // Object-count assertions need the fake's inspection methods.
-  bool fake() const { return client_ == nullptr; }
-  std::string protocol() const { return GetParam(); }
-  csi::v1::Controller::Stub& ctl() { return cut_->controller(); }
+  // Object-count assertions need the fake's inspection methods (or the simulator's model).
+  bool fake() const {
+    return client_ == nullptr && !simulated();
+  }
+#ifdef TNAS_CONFORMANCE_WITH_SIM
+  bool simulated() const {
+    return sim_ != nullptr;
+  }
+#else
+  bool simulated() const {
+    return false;
+  }
+#endif
+  std::string protocol() const {
+    return std::get<1>(GetParam());
+  }
+  csi::v1::Controller::Stub& ctl() {
+    return cut_->controller();
+  }
 
   grpc::Status create(const csi::v1::CreateVolumeRequest& req,
                       csi::v1::CreateVolumeResponse* resp) {
@@ -90,6 +122,9 @@ class Conformance : public ::testing::TestWithParam<std::string> {
   controller::truenas::FakeTrueNasApi api_;
   std::unique_ptr<controller::truenas::WsConnection> connection_;
   std::unique_ptr<controller::truenas::TrueNasClient> client_;
+#ifdef TNAS_CONFORMANCE_WITH_SIM
+  std::unique_ptr<SimBackend> sim_;  // before cut_: the controller goes first
+#endif
   std::unique_ptr<ControllerUnderTest> cut_;
 };
 
@@ -128,6 +163,11 @@ TEST_P(Conformance, CreateVolumeArgumentErrors) {
   if (fake()) {
     EXPECT_EQ(api_.datasetCount(), 0u) << "nothing created on TrueNAS";
   }
+#ifdef TNAS_CONFORMANCE_WITH_SIM
+  if (simulated()) {
+    EXPECT_EQ(sim_->leftovers(), "") << "nothing created on TrueNAS";
+  }
+#endif
 }
 
 TEST_P(Conformance, CreateIsIdempotentAndDifferentSizeIsAlreadyExists) {
@@ -142,6 +182,11 @@ TEST_P(Conformance, CreateIsIdempotentAndDifferentSizeIsAlreadyExists) {
   if (fake()) {
     EXPECT_EQ(api_.datasetCount(), 1u);
   }
+#ifdef TNAS_CONFORMANCE_WITH_SIM
+  if (simulated()) {
+    EXPECT_EQ(sim_->count("datasets"), 1u);
+  }
+#endif
 }
 
 TEST_P(Conformance, MaximumLengthNameAndDefaultSize) {
@@ -161,6 +206,12 @@ TEST_P(Conformance, DeleteVolumeRules) {
   std::string id = createOk("vol-del");
   EXPECT_TRUE(deleteVolume(id).ok());
   EXPECT_TRUE(deleteVolume(id).ok()) << "second delete is OK";
+  ASSERT_TRUE(cut_->sweepExports().ok());
+#ifdef TNAS_CONFORMANCE_WITH_SIM
+  if (simulated()) {
+    EXPECT_EQ(sim_->leftovers(), "");
+  }
+#endif
   if (fake()) {
     EXPECT_EQ(api_.datasetCount(), 0u);
     EXPECT_EQ(
@@ -419,8 +470,28 @@ TEST_P(Conformance, GetCapacity) {
   EXPECT_GT(resp.available_capacity(), 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Protocols, Conformance, ::testing::Values("iscsi", "nfs"),
-                         [](const auto& p) { return p.param; });
+std::string paramName(const ::testing::TestParamInfo<Param>& info) {
+  std::string backend = std::get<0>(info.param);
+  if (backend != "fake") {
+    std::string digits;
+    for (char c : backend) {
+      if (c != '.') digits += c;
+    }
+    backend = "sim" + digits;
+  }
+  return backend + "_" + std::get<1>(info.param);
+}
+
+INSTANTIATE_TEST_SUITE_P(Fake, Conformance,
+                         ::testing::Combine(::testing::Values("fake"),
+                                            ::testing::Values("iscsi", "nfs")),
+                         paramName);
+#ifdef TNAS_CONFORMANCE_WITH_SIM
+INSTANTIATE_TEST_SUITE_P(Simulator, Conformance,
+                         ::testing::Combine(::testing::Values("13.0", "24.10", "25.04", "25.10"),
+                                            ::testing::Values("iscsi", "nfs")),
+                         paramName);
+#endif
 
 }  // namespace
 }  // namespace tnascsi::testing

@@ -9,8 +9,11 @@
 namespace tnascsi::testing {
 
 ControllerUnderTest::ControllerUnderTest(std::vector<FixtureBackend> backends,
-                                         std::string driverName)
-    : backends_(std::move(backends)), driverName_(std::move(driverName)) {
+                                         std::string driverName,
+                                         std::chrono::milliseconds sweepDebounce)
+    : backends_(std::move(backends)),
+      driverName_(std::move(driverName)),
+      sweepDebounce_(sweepDebounce) {
   char tmpl[] = "/tmp/tnas-ctrl-XXXXXX";
   if (mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
   dir_ = tmpl;
@@ -30,7 +33,8 @@ void ControllerUnderTest::start() {
     registry_->add(std::make_unique<controller::provision::Backend>(b.config, *b.api));
     entries.push_back({b.config.name, b.api});
   }
-  volumes_ = std::make_unique<controller::provision::VolumeManager>(*registry_, driverName_);
+  volumes_ = std::make_unique<controller::provision::VolumeManager>(*registry_, driverName_,
+                                                                    sweepDebounce_);
   snapshots_ = std::make_unique<controller::provision::SnapshotManager>(*volumes_);
   controllerService_ = std::make_unique<controller::ControllerService>(*volumes_, *snapshots_);
   readiness_ = std::make_unique<controller::BackendReadiness>(entries);

@@ -28,11 +28,14 @@ class FaultTest : public ::testing::TestWithParam<Step> {
  protected:
   void SetUp() override {
     api_.addDataset("tank/k8s");
+    cut_ = std::make_unique<ControllerUnderTest>(std::vector<FixtureBackend>{{config(), &api_}});
+  }
+  static controller::provision::BackendConfig config() {
     controller::provision::BackendConfig config;
     config.parentDataset = "tank/k8s";
     config.portals = {"192.0.2.10:3260"};
     config.nfsServer = "192.0.2.10";
-    cut_ = std::make_unique<ControllerUnderTest>(std::vector<FixtureBackend>{{config, &api_}});
+    return config;
   }
   grpc::Status create(const std::string& name, const std::string& protocol,
                       csi::v1::CreateVolumeResponse* resp) {
@@ -47,6 +50,7 @@ class FaultTest : public ::testing::TestWithParam<Step> {
     return cut_->controller().DeleteVolume(&ctx, req, &resp);
   }
   void expectExactlyOneVolume(const std::string& protocol) {
+    ASSERT_TRUE(cut_->sweepExports().ok());  // earlier deletes' groups go with the sweep
     EXPECT_EQ(api_.datasetCount(), 1u);
     if (protocol == "iscsi") {
       EXPECT_EQ(api_.initiatorGroupCount(), 1u);
@@ -60,6 +64,7 @@ class FaultTest : public ::testing::TestWithParam<Step> {
     }
   }
   void expectNothingLeft() {
+    ASSERT_TRUE(cut_->sweepExports().ok());
     EXPECT_EQ(api_.datasetCount(), 0u);
     EXPECT_EQ(api_.initiatorGroupCount(), 0u);
     EXPECT_EQ(api_.targetCount(), 0u);
@@ -129,16 +134,68 @@ TEST_F(ControllerFaults, ThirdOfFourObjectsFailsThenRetryGivesOneCompleteVolume)
   expectExactlyOneVolume("iscsi");
 }
 
-TEST_F(ControllerFaults, DeleteInterruptedAfterTheZvolWentIsFinishedByTheRetry) {
+TEST_F(ControllerFaults, DeleteLeavesTheGroupToTheSweepAndAFailedSweepIsFinishedByTheNext) {
   csi::v1::CreateVolumeResponse resp;
   ASSERT_TRUE(create("pvc-d", "iscsi", &resp).ok());
-  api_.failMethodOnce("deleteIscsiInitiatorGroup", absl::UnavailableError("dropped"));
-  EXPECT_FALSE(del(resp.volume().volume_id()).ok());
+  api_.resetCounters();
+  ASSERT_TRUE(del(resp.volume().volume_id()).ok());
+  EXPECT_EQ(api_.callLog().size(), 2u);
   EXPECT_EQ(api_.datasetCount(), 0u);
+  EXPECT_EQ(api_.targetCount(), 0u);
+  EXPECT_EQ(api_.initiatorGroupCount(), 1u) << "left to the sweep";
+  api_.failMethodOnce("deleteIscsiInitiatorGroup", absl::UnavailableError("dropped"));
+  EXPECT_FALSE(cut_->sweepExports().ok());
   EXPECT_EQ(api_.initiatorGroupCount(), 1u);
   cut_->restart();
-  ASSERT_TRUE(del(resp.volume().volume_id()).ok());
+  ASSERT_TRUE(del(resp.volume().volume_id()).ok()) << "repeat";
   expectNothingLeft();
+}
+
+TEST_F(ControllerFaults, ABurstOfDeletesIsSweptOnceAfterTheDebounce) {
+  cut_ =
+      std::make_unique<ControllerUnderTest>(std::vector<FixtureBackend>{{config(), &api_}},
+                                            "csi.truenas-csi.io", std::chrono::milliseconds(100));
+  std::vector<std::string> ids;
+  for (int i = 0; i < 4; ++i) {
+    csi::v1::CreateVolumeResponse resp;
+    ASSERT_TRUE(create("pvc-burst-" + std::to_string(i), "iscsi", &resp).ok());
+    ids.push_back(resp.volume().volume_id());
+  }
+  api_.resetCounters();
+  for (const auto& id : ids) ASSERT_TRUE(del(id).ok());
+  EXPECT_EQ(api_.initiatorGroupCount(), 4u) << "not swept during the burst";
+  for (int i = 0; i < 300 && api_.initiatorGroupCount() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(api_.initiatorGroupCount(), 0u) << "swept after the debounce";
+  EXPECT_EQ(api_.calls("queryIscsiInitiatorGroups"), 1) << "one sweep for the burst";
+  EXPECT_EQ(api_.calls("getDataset") + api_.calls("deleteDataset"), 8) << "2 calls per delete";
+}
+
+TEST_F(ControllerFaults, ASweepNeverRemovesTheGroupOfACreateInFlight) {
+  csi::v1::CreateVolumeResponse warm;
+  ASSERT_TRUE(create("warm", "iscsi", &warm).ok());  // setup out of the way
+  api_.setLatency(std::chrono::milliseconds(40));
+  csi::v1::CreateVolumeResponse resp;
+  grpc::Status created;
+  std::thread creator([&] { created = create("pvc-inflight", "iscsi", &resp); });
+  // Wait until the group exists (the target does not yet), then sweep.
+  for (int i = 0; i < 200 && api_.initiatorGroupCount() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  EXPECT_EQ(api_.targetCount(), 1u) << "sweeping before the new target exists";
+  ASSERT_TRUE(cut_->sweepExports().ok());
+  creator.join();
+  ASSERT_TRUE(created.ok()) << created.error_message();
+  api_.setLatency(std::chrono::milliseconds(0));
+  EXPECT_EQ(api_.initiatorGroupCount(), 2u);
+  grpc::ClientContext ctx;
+  csi::v1::ControllerGetVolumeRequest get;
+  get.set_volume_id(resp.volume().volume_id());
+  csi::v1::ControllerGetVolumeResponse got;
+  ASSERT_TRUE(cut_->controller().ControllerGetVolume(&ctx, get, &got).ok());
+  EXPECT_FALSE(got.status().volume_condition().abnormal())
+      << got.status().volume_condition().message();
 }
 
 TEST_F(ControllerFaults, ConcurrentSameNameCreatesMakeExactlyOneVolume) {

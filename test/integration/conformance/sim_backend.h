@@ -1,0 +1,69 @@
+// SimBackend: one in-process TrueNAS simulator (test/truenas-sim) on 127.0.0.1:0 with a pool
+// `tank`, a parent dataset and a wildcard iSCSI portal made the way an administrator would, plus a
+// real TrueNasClient over WebSocket to it, for controller suites that run against the simulator
+// instead of the fake. It also reads the simulator's side: the call log (domain methods only) and
+// the model's objects, to count calls per operation and to prove nothing was left behind.
+//
+// Each test should make its own SimBackend (fresh state, nothing shared between tests). Not
+// thread-safe itself; api() is (TrueNasApi's contract).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "controller/truenas/truenas_client.h"
+#include "controller/truenas/ws_connection.h"
+#include "test/truenas-sim/server/sim_server.h"
+
+namespace tnascsi::testing {
+
+class SimBackend {
+ public:
+  struct Options {
+    std::string personality = "25.04";
+    std::string parent = "tank/k8s";
+    int64_t poolBytes = int64_t{1} << 40;
+  };
+  // Starts the simulator and connects the client; throws std::runtime_error on failure.
+  explicit SimBackend(Options options);
+  ~SimBackend();
+
+  controller::truenas::TrueNasApi& api() { return *client_; }
+  sim::SimServer& server() { return *server_; }
+  const std::string& parent() const { return options_.parent; }
+
+  // Replaces the client and its connection (a restarted controller process connects anew).
+  void reconnect();
+
+  // Domain calls (everything but auth.* and core.*) since the last resetCalls(), per method and
+  // in total.
+  std::map<std::string, int64_t> callsByMethod() const;
+  int64_t domainCalls() const;
+  void resetCalls();
+
+  // Runs a domain method on the model directly (setup; not counted, no faults). Throws on error.
+  sim::Json call(const std::string& method, const sim::Json& params);
+
+  // The number of objects of a model table ("datasets", "snapshots", "initiators", "auths",
+  // "targets", "extents", "targetextents", "nfs_shares"); "datasets" counts only datasets below
+  // the parent.
+  size_t count(const std::string& table) const;
+  // "" when no dataset below the parent, snapshot, initiator group, CHAP entry, target, extent,
+  // mapping or NFS share exists apart from the `keep*` ones; else a description of what is left.
+  std::string leftovers(size_t keepInitiators = 0, size_t keepAuths = 0) const;
+  // The model's records of a table.
+  std::vector<sim::Json> records(const std::string& table) const;
+
+ private:
+  void connect();
+
+  Options options_;
+  std::string dir_;
+  std::unique_ptr<sim::SimServer> server_;
+  std::unique_ptr<controller::truenas::WsConnection> connection_;
+  std::unique_ptr<controller::truenas::TrueNasClient> client_;
+};
+
+}  // namespace tnascsi::testing
