@@ -161,7 +161,10 @@ StatusOr<std::unique_ptr<SimServer>> SimServer::create(SimOptions options,
   }
   for (const auto& [name, size] : s->options_.pools) s->model_->addPool(name, size);
   SimServer* raw = s.get();
-  s->model_->setOnMutation([raw](const Json& state) { raw->writeState(state); });
+  // Serialising the whole model costs time on every change; only pay it when it is saved.
+  if (!s->options_.statePath.empty()) {
+    s->model_->setOnMutation([raw](const Json& state) { raw->writeState(state); });
+  }
   s->dispatcher_->setOnAuthChange([raw] { (void)raw->persist(); });
   TNAS_RETURN_IF_ERROR(s->persist());
   return s;
