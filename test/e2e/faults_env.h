@@ -1,0 +1,141 @@
+// FaultRun: the toolbox every fault scenario uses (test/e2e/faults.h): CSI calls, baseline and
+// "nothing left" checks, the kernel facts a fault needs (session state, the SCSI disk behind a
+// session, the LUN's backing file in LIO's configfs), the agent's /proc numbers, the restart hook,
+// and a deterministic data pattern that a background writer can stream with fsyncs.
+// Not thread-safe except PatternWriter (its own thread; progress readable while it runs).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "test/e2e/csi_calls.h"
+#include "test/e2e/faults.h"
+#include "test/e2e/sim_state.h"
+#include "test/e2e/steps.h"
+
+namespace tnascsi::e2e {
+
+// Runs argv (no shell); returns the exit status (-1 if it could not run) and its stdout+stderr.
+int runCommand(const std::vector<std::string>& argv, std::string* output);
+
+// Polls `done` every `pollMs` until it holds (returns the seconds waited) or `timeoutSec` passes
+// (returns -1).
+double waitUntil(const std::function<bool()>& done, double timeoutSec, int pollMs = 200);
+// Drops the page cache so later reads come from the devices.
+bool dropCaches(std::string* error);
+
+// Deterministic pattern: byte at absolute offset `o` depends only on (seed, o).
+void fillPattern(char* buf, size_t len, uint64_t seed, uint64_t offset);
+// FNV-1a 64 of the pattern's first `bytes`, and of a file's first `bytes` ("" on read error).
+std::string patternChecksum(uint64_t seed, uint64_t bytes);
+std::string fileChecksum(const std::string& path, uint64_t bytes, std::string* error);
+// Writes `bytes` of the pattern to `path` and fsyncs; false with *error on failure.
+bool writePatternFile(const std::string& path, uint64_t bytes, uint64_t seed, std::string* error);
+
+// Appends the pattern to a file in fsynced chunks on its own thread until stop().
+class PatternWriter {
+ public:
+  PatternWriter(std::string path, uint64_t seed, size_t chunk);
+  ~PatternWriter();
+  void start();
+  void stop();  // joins; the last chunk finishes first
+  uint64_t bytesSynced() const { return synced_.load(); }
+  std::string error() const;
+
+ private:
+  void loop();
+  std::string path_;
+  uint64_t seed_;
+  size_t chunk_;
+  std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> synced_{0};
+  mutable std::mutex mu_;
+  std::string error_;  // guarded by mu_
+  std::thread thread_;
+};
+
+struct AgentSample {
+  int pid = 0;
+  long rssKb = -1, hwmKb = -1, anonKb = -1, fileKb = -1, threads = -1, fds = -1;
+  std::string text() const;
+};
+
+class FaultRun {
+ public:
+  FaultRun(const FaultsConfig& config, std::string scenario);
+
+  bool step(const std::string& name, const std::function<bool(std::string*)>& body) {
+    return steps_.step(name, body);
+  }
+  ScenarioResult finish(bool ok, double seconds) const;
+
+  CsiCalls& csi() { return csi_; }
+  const FaultsConfig& config() const { return cfg_; }
+  const std::string& nodeId() const { return nodeId_; }
+
+  // Node + simulator baseline and NodeGetInfo; call first.
+  bool baseline();
+  // "create <name>": CreateVolume of an iSCSI volume; fills v.
+  bool create(E2eVolume& v, const VolumeSpec& spec);
+  // "attach <name>": ControllerPublish → NodeStage → NodePublish.
+  bool attach(E2eVolume& v, const VolumeSpec& spec);
+  // Best-effort teardown as steps: NodeUnpublish, NodeUnstage, ControllerUnpublish, DeleteVolume
+  // (each must answer OK: they are idempotent). Skips everything when v.id is empty.
+  bool teardown(const E2eVolume& v);
+  // Node checks (sessions beyond baseline + `allowedExtraSessions`, disks, mounts, records,
+  // owned-session markers) and simulator counts back to baseline, as two steps.
+  bool nothingLeft(size_t allowedExtraSessions = 0);
+  // Node part only, into *d; true when clean.
+  bool nodeClean(std::string* d, size_t allowedExtraSessions = 0) const;
+
+  // NodeGetVolumeStats on v.target: false with *d on RPC failure; *abnormal and message set.
+  bool volumeCondition(const E2eVolume& v, bool* abnormal, std::string* d);
+
+  // Session facts from /sys/class/iscsi_session for `iqn` (first session found).
+  struct SessionInfo {
+    bool found = false;
+    std::string name;  // "session3"
+    std::string state;
+  };
+  static SessionInfo session(const std::string& iqn);
+  // The SCSI disk ("sdb") of LUN `lun` on the session to `iqn`; "" if none.
+  static std::string sessionDisk(const std::string& iqn, int lun);
+  // The LUN's backing file through LIO's configfs; "" with *error if not found.
+  std::string backingFile(const std::string& iqn, int lun, std::string* error) const;
+  // Writes `value` to a sysfs/configfs attribute.
+  static bool writeAttr(const std::string& path, const std::string& value, std::string* error);
+
+  // The hook (restart-agent, restart-iscsid); false with its output in *d on failure.
+  bool hook(const std::vector<std::string>& args, std::string* d);
+  AgentSample sampleAgent() const;
+
+  static std::string iqnOf(const E2eVolume& v);
+  static int lunOf(const E2eVolume& v);
+
+ private:
+  FaultsConfig cfg_;
+  std::string scenario_;
+  CsiCalls csi_;
+  Steps steps_;
+  std::string nodeId_;
+  std::vector<std::string> sessionsBefore_, disksBefore_;
+  SimCounts simBefore_;
+};
+
+// Scenarios (faults_io.cc, faults_identity.cc, faults_restart.cc).
+bool scenarioTargetRestart(FaultRun& run);
+bool scenarioSessionDestroyed(FaultRun& run);
+bool scenarioDeviceDeleted(FaultRun& run);
+bool scenarioSerialMismatch(FaultRun& run);
+bool scenarioForeignContent(FaultRun& run);
+bool scenarioIscsidRestart(FaultRun& run);
+bool scenarioAgentRestartStaged(FaultRun& run);
+bool scenarioAgentRestartIdle(FaultRun& run);
+bool scenarioSoak(FaultRun& run);
+
+}  // namespace tnascsi::e2e
