@@ -46,6 +46,7 @@ ScenarioResult runFaultScenario(const FaultsConfig& config, const std::string& n
     bool ok = fn(run);
     double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     ScenarioResult r = run.finish(ok, s);
+    if (run.retries() > 0) std::printf("  (retried: %s)\n", run.retryLog().c_str());
     std::printf("fault %s: %s in %.1f s\n", name.c_str(), r.ok ? "PASSED" : "FAILED", s);
     std::fflush(stdout);
     return r;

@@ -245,7 +245,43 @@ ScenarioResult FaultRun::finish(bool ok, double seconds) const {
   r.ok = ok && steps_.allOk();
   r.seconds = seconds;
   r.steps = steps_.results();
+  if (retries_ > 0) {
+    r.steps.push_back(StepResult{"retried answers", 0, true,
+                                 std::to_string(retries_) + " retries: " + retryLog_});
+  }
   return r;
+}
+
+grpc::Status FaultRun::retrying(const char* what, const std::function<grpc::Status()>& call) {
+  grpc::Status s = call();
+  for (int i = 0; i < 60; ++i) {
+    if (s.error_code() != grpc::StatusCode::ABORTED &&
+        s.error_code() != grpc::StatusCode::UNAVAILABLE) {
+      break;
+    }
+    ++retries_;
+    std::string line = CsiCalls::describe(what, s) + "; ";
+    if (retryLog_.find(line) == std::string::npos) retryLog_ += line;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    s = call();
+  }
+  return s;
+}
+
+grpc::Status FaultRun::nodeStage(const E2eVolume& v, const VolumeSpec& spec) {
+  return retrying("NodeStageVolume", [&] { return csi_.nodeStage(v, spec); });
+}
+
+grpc::Status FaultRun::nodeUnstage(const E2eVolume& v) {
+  return retrying("NodeUnstageVolume", [&] { return csi_.nodeUnstage(v); });
+}
+
+grpc::Status FaultRun::nodePublish(const E2eVolume& v, const VolumeSpec& spec) {
+  return retrying("NodePublishVolume", [&] { return csi_.nodePublish(v, spec); });
+}
+
+grpc::Status FaultRun::nodeUnpublish(const E2eVolume& v) {
+  return retrying("NodeUnpublishVolume", [&] { return csi_.nodeUnpublish(v); });
 }
 
 bool FaultRun::baseline() {
@@ -274,19 +310,34 @@ bool FaultRun::create(E2eVolume& v, const VolumeSpec& spec) {
 }
 
 bool FaultRun::attach(E2eVolume& v, const VolumeSpec& spec) {
-  return step("publish + stage + publish " + v.name,
-              [&](std::string* d) { return csi_.attach(v, spec, nodeId_, d); });
+  return step("publish + stage + publish " + v.name, [&](std::string* d) {
+    csi_.setPaths(v, spec);
+    grpc::Status s = csi_.controllerPublish(v, spec, nodeId_);
+    if (!s.ok() && s.error_code() != grpc::StatusCode::UNIMPLEMENTED) {
+      *d = CsiCalls::describe("ControllerPublishVolume", s);
+      return false;
+    }
+    if (s = nodeStage(v, spec); !s.ok()) {
+      *d = CsiCalls::describe("NodeStageVolume", s);
+      return false;
+    }
+    if (s = nodePublish(v, spec); !s.ok()) {
+      *d = CsiCalls::describe("NodePublishVolume", s);
+      return false;
+    }
+    return true;
+  });
 }
 
 bool FaultRun::teardown(const E2eVolume& v) {
   if (v.id.empty()) return true;
   return step("teardown " + v.name, [&](std::string* d) {
     grpc::Status s;
-    if (!v.target.empty() && !(s = csi_.nodeUnpublish(v)).ok()) {
+    if (!v.target.empty() && !(s = nodeUnpublish(v)).ok()) {
       *d = CsiCalls::describe("NodeUnpublishVolume", s);
       return false;
     }
-    if (!v.staging.empty() && !(s = csi_.nodeUnstage(v)).ok()) {
+    if (!v.staging.empty() && !(s = nodeUnstage(v)).ok()) {
       *d = CsiCalls::describe("NodeUnstageVolume", s);
       return false;
     }

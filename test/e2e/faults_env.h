@@ -78,6 +78,16 @@ class FaultRun {
   const FaultsConfig& config() const { return cfg_; }
   const std::string& nodeId() const { return nodeId_; }
 
+  // Node calls that retry, as kubelet does, for up to ~15 s while the agent answers ABORTED (its
+  // self-healing pass holds the volume for a moment) or UNAVAILABLE (e.g. iscsid restarting).
+  // Retries are counted in retries() and listed in retryLog().
+  grpc::Status nodeStage(const E2eVolume& v, const VolumeSpec& spec);
+  grpc::Status nodeUnstage(const E2eVolume& v);
+  grpc::Status nodePublish(const E2eVolume& v, const VolumeSpec& spec);
+  grpc::Status nodeUnpublish(const E2eVolume& v);
+  int retries() const { return retries_; }
+  const std::string& retryLog() const { return retryLog_; }
+
   // Node + simulator baseline and NodeGetInfo; call first.
   bool baseline();
   // "create <name>": CreateVolume of an iSCSI volume; fills v.
@@ -125,6 +135,10 @@ class FaultRun {
   std::string nodeId_;
   std::vector<std::string> sessionsBefore_, disksBefore_;
   SimCounts simBefore_;
+  int retries_ = 0;
+  std::string retryLog_;  // "<call>: <code> <message>; " per distinct answer retried
+
+  grpc::Status retrying(const char* what, const std::function<grpc::Status()>& call);
 };
 
 // Scenarios (faults_io.cc, faults_identity.cc, faults_restart.cc).

@@ -33,7 +33,7 @@ bool publishAndFindBacking(FaultRun& run, E2eVolume& v, const VolumeSpec& spec, 
 bool stageRefused(FaultRun& run, const std::string& name, const E2eVolume& v,
                   const VolumeSpec& spec, const std::string& needle) {
   return run.step(name, [&](std::string* d) {
-    grpc::Status s = run.csi().nodeStage(v, spec);
+    grpc::Status s = run.nodeStage(v, spec);
     *d = s.ok() ? "NodeStageVolume succeeded" : CsiCalls::describe("NodeStageVolume", s);
     return s.error_code() == grpc::StatusCode::FAILED_PRECONDITION &&
            s.error_message().find(needle) != std::string::npos;

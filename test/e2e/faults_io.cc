@@ -167,7 +167,7 @@ bool scenarioSessionDestroyed(FaultRun& run) {
       *d = CsiCalls::describe("ControllerPublishVolume", s);
       return false;
     }
-    s = run.csi().nodeStage(v, spec);
+    s = run.nodeStage(v, spec);
     *d = s.ok() ? "staged" : CsiCalls::describe("NodeStageVolume", s);
     return s.ok();
   });
@@ -248,15 +248,30 @@ bool scenarioDeviceDeleted(FaultRun& run) {
     *d = disk + (t >= 0 ? " gone after " + secs(t) : " still present");
     return t >= 0;
   });
+  // What the agent tells kubelet meanwhile (reported, not enforced): self-healing may rescan the
+  // LUN back while the staged filesystem still sits on the deleted disk.
+  ok = ok && run.step("NodeGetVolumeStats after self-healing passes", [&](std::string* d) {
+    std::this_thread::sleep_for(std::chrono::seconds(run.config().healWaitSeconds));
+    bool abnormal = false;
+    std::string disk = FaultRun::sessionDisk(FaultRun::iqnOf(v), FaultRun::lunOf(v));
+    std::string probe = v.target + "/probe.bin";
+    std::string err;
+    bool writable = writePatternFile(probe, 4096, 1, &err);
+    if (!run.volumeCondition(v, &abnormal, d)) return true;
+    *d += "; LUN " + (disk.empty() ? std::string("not rescanned") : "rescanned as " + disk) +
+          "; the published filesystem " +
+          (writable ? std::string("still accepts fsynced writes") : "fails: " + err);
+    return true;
+  });
   ok = ok && run.step("NodeUnpublishVolume", [&](std::string* d) {
     std::string disk = FaultRun::sessionDisk(FaultRun::iqnOf(v), FaultRun::lunOf(v));
-    grpc::Status s = run.csi().nodeUnpublish(v);
+    grpc::Status s = run.nodeUnpublish(v);
     *d = s.ok() ? "OK" : CsiCalls::describe("NodeUnpublishVolume", s);
     if (!disk.empty()) *d += " (the LUN was back as " + disk + ": self-healing rescanned it)";
     return s.ok();
   });
   ok = ok && run.step("NodeUnstageVolume", [&](std::string* d) {
-    grpc::Status s = run.csi().nodeUnstage(v);
+    grpc::Status s = run.nodeUnstage(v);
     *d = s.ok() ? "OK" : CsiCalls::describe("NodeUnstageVolume", s);
     return s.ok();
   });

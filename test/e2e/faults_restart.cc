@@ -25,7 +25,7 @@ bool stageOnly(FaultRun& run, E2eVolume& v, const VolumeSpec& spec) {
       *d = CsiCalls::describe("ControllerPublishVolume", s);
       return false;
     }
-    s = run.csi().nodeStage(v, spec);
+    s = run.nodeStage(v, spec);
     *d = s.ok() ? "staged" : CsiCalls::describe("NodeStageVolume", s);
     return s.ok();
   });
@@ -112,7 +112,7 @@ bool scenarioAgentRestartStaged(FaultRun& run) {
   });
   ok = ok && restartAgent(run, "KILL");
   ok = ok && run.step("NodePublish " + b.name + " after the restart", [&](std::string* d) {
-    grpc::Status s = run.csi().nodePublish(b, spec);
+    grpc::Status s = run.nodePublish(b, spec);
     *d = s.ok() ? "published" : CsiCalls::describe("NodePublishVolume", s);
     return s.ok();
   });
@@ -191,7 +191,6 @@ bool scenarioSoak(FaultRun& run) {
   VolumeSpec spec = smallExt4();
   E2eVolume v{"pvc-fault-soak", "", "", "", {}, {}};
   AgentSample idle, base, peak, after;
-  int aborted = 0;
   bool ok = run.baseline() && run.create(v, spec);
   ok = ok && run.step("agent idle", [&](std::string* d) {
     idle = run.sampleAgent();
@@ -199,7 +198,7 @@ bool scenarioSoak(FaultRun& run) {
     return idle.rssKb > 0;
   });
   ok = ok && stageOnly(run, v, spec) && run.step("warm-up NodeUnstage", [&](std::string* d) {
-    grpc::Status s = run.csi().nodeUnstage(v);
+    grpc::Status s = run.nodeUnstage(v);
     *d = s.ok() ? "" : CsiCalls::describe("NodeUnstageVolume", s);
     base = run.sampleAgent();
     *d += base.text();
@@ -209,18 +208,9 @@ bool scenarioSoak(FaultRun& run) {
   ok = ok && run.step(std::to_string(cycles) + "x NodeStage + NodeUnstage", [&](std::string* d) {
     peak = base;
     auto t0 = std::chrono::steady_clock::now();
-    // ABORTED means the self-healing pass holds the volume right now: retry, as kubelet does.
-    auto retried = [&](const std::function<grpc::Status()>& call) {
-      grpc::Status s = call();
-      for (int i = 0; i < 20 && s.error_code() == grpc::StatusCode::ABORTED; ++i) {
-        ++aborted;
-        std::this_thread::sleep_for(std::chrono::milliseconds(250));
-        s = call();
-      }
-      return s;
-    };
+    int abortedBefore = run.retries();
     for (int i = 0; i < cycles; ++i) {
-      grpc::Status s = retried([&] { return run.csi().nodeStage(v, spec); });
+      grpc::Status s = run.nodeStage(v, spec);
       if (!s.ok()) {
         *d = "cycle " + std::to_string(i) + ": " + CsiCalls::describe("NodeStageVolume", s);
         return false;
@@ -230,7 +220,7 @@ bool scenarioSoak(FaultRun& run) {
       peak.hwmKb = std::max(peak.hwmKb, now.hwmKb);
       peak.threads = std::max(peak.threads, now.threads);
       peak.fds = std::max(peak.fds, now.fds);
-      if (!(s = retried([&] { return run.csi().nodeUnstage(v); })).ok()) {
+      if (!(s = run.nodeUnstage(v)).ok()) {
         *d = "cycle " + std::to_string(i) + ": " + CsiCalls::describe("NodeUnstageVolume", s);
         return false;
       }
@@ -238,9 +228,9 @@ bool scenarioSoak(FaultRun& run) {
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     char buf[96];
     std::snprintf(buf, sizeof buf, "%.1f s, %.0f ms per cycle; ", secs, secs * 1000 / cycles);
-    *d = buf + std::to_string(aborted) + " ABORTED retries; peak while staged: VmRSS " +
-         std::to_string(peak.rssKb) + " kB, " + std::to_string(peak.threads) + " threads, " +
-         std::to_string(peak.fds) + " fds";
+    *d = buf + std::to_string(run.retries() - abortedBefore) +
+         " retried answers; peak while staged: VmRSS " + std::to_string(peak.rssKb) + " kB, " +
+         std::to_string(peak.threads) + " threads, " + std::to_string(peak.fds) + " fds";
     return true;
   });
   ok = ok && run.step("zero sessions and records after the loop",
