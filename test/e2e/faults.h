@@ -28,8 +28,8 @@ struct FaultsConfig {
   std::string agentPidFile;       // holds the node agent's current pid
   std::string configfsRoot = "/sys/kernel/config/target";
   int soakCycles = 50;
-  int outageSeconds = 12;   // how long the target stays away in target-restart
-  int healWaitSeconds = 5;  // long enough for two self-healing passes of the agent under test
+  int outageSeconds = 10;   // how long the target stays away in target-restart
+  int healWaitSeconds = 4;  // long enough for two self-healing passes of the agent under test
 };
 
 struct ScenarioResult {

@@ -248,21 +248,22 @@ bool scenarioDeviceDeleted(FaultRun& run) {
     *d = disk + (t >= 0 ? " gone after " + secs(t) : " still present");
     return t >= 0;
   });
-  // What the agent tells kubelet meanwhile (reported, not enforced): self-healing may rescan the
-  // LUN back while the staged filesystem still sits on the deleted disk.
-  ok = ok && run.step("NodeGetVolumeStats after self-healing passes", [&](std::string* d) {
-    std::this_thread::sleep_for(std::chrono::seconds(run.config().healWaitSeconds));
-    bool abnormal = false;
-    std::string disk = FaultRun::sessionDisk(FaultRun::iqnOf(v), FaultRun::lunOf(v));
-    std::string probe = v.target + "/probe.bin";
-    std::string err;
-    bool writable = writePatternFile(probe, 4096, 1, &err);
-    if (!run.volumeCondition(v, &abnormal, d)) return true;
-    *d += "; LUN " + (disk.empty() ? std::string("not rescanned") : "rescanned as " + disk) +
-          "; the published filesystem " +
-          (writable ? std::string("still accepts fsynced writes") : "fails: " + err);
-    return true;
-  });
+  // What the agent tells kubelet meanwhile: self-healing may rescan the LUN back as another disk
+  // while the staged filesystem still sits on the deleted one; either way it is not healthy.
+  ok =
+      ok && run.step("NodeGetVolumeStats after self-healing passes: abnormal", [&](std::string* d) {
+        std::this_thread::sleep_for(std::chrono::seconds(run.config().healWaitSeconds));
+        bool abnormal = false;
+        std::string disk = FaultRun::sessionDisk(FaultRun::iqnOf(v), FaultRun::lunOf(v));
+        std::string probe = v.target + "/probe.bin";
+        std::string err;
+        bool writable = writePatternFile(probe, 4096, 1, &err);
+        if (!run.volumeCondition(v, &abnormal, d)) return false;
+        *d += "; LUN " + (disk.empty() ? std::string("not rescanned") : "rescanned as " + disk) +
+              "; the published filesystem " +
+              (writable ? std::string("still accepts fsynced writes") : "fails: " + err);
+        return abnormal;
+      });
   ok = ok && run.step("NodeUnpublishVolume", [&](std::string* d) {
     std::string disk = FaultRun::sessionDisk(FaultRun::iqnOf(v), FaultRun::lunOf(v));
     grpc::Status s = run.nodeUnpublish(v);

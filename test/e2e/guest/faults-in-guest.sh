@@ -100,7 +100,7 @@ stack_start_node --heal-interval 2 || { echo "node agent did not restart"; exit 
 echo "$STACK_NODE_PID" >"$FAULTS_PIDFILE"
 
 args=($(stack_e2e_args) --agent-pidfile "$FAULTS_PIDFILE" --hook "$here/faults-in-guest.sh"
-  --hook --hook --report-dir "$STACK_RESULTS" --heal-wait 5)
+  --hook --hook --report-dir "$STACK_RESULTS" --heal-wait 4)
 for s in "$@"; do args+=(--scenario "$s"); done
 [[ -n "${TNAS_FAULTS_SOAK_CYCLES:-}" ]] && args+=(--soak-cycles "$TNAS_FAULTS_SOAK_CYCLES")
 t=$(stack_ms)
