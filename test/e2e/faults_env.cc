@@ -499,6 +499,10 @@ AgentSample FaultRun::sampleAgent() const {
     num("RssFile:", &s.fileKb);
     num("Threads:", &s.threads);
   }
+  std::ifstream rollup(proc / "smaps_rollup");  // Pss: shared library pages split among users
+  while (std::getline(rollup, line)) {
+    if (line.compare(0, 4, "Pss:") == 0) s.pssKb = std::atol(line.c_str() + 4);
+  }
   std::error_code ec;
   long fds = 0;
   for (auto it = fs::directory_iterator(proc / "fd", ec); !ec && it != fs::end(it);

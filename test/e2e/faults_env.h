@@ -61,7 +61,7 @@ class PatternWriter {
 
 struct AgentSample {
   int pid = 0;
-  long rssKb = -1, hwmKb = -1, anonKb = -1, fileKb = -1, threads = -1, fds = -1;
+  long rssKb = -1, hwmKb = -1, anonKb = -1, fileKb = -1, pssKb = -1, threads = -1, fds = -1;
   std::string text() const;
 };
 
