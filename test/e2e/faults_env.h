@@ -1,8 +1,7 @@
-// FaultRun: the toolbox every fault scenario uses (test/e2e/faults.h): CSI calls, baseline and
-// "nothing left" checks, the kernel facts a fault needs (session state, the SCSI disk behind a
-// session, the LUN's backing file in LIO's configfs), the agent's /proc numbers, the restart hook,
-// and a deterministic data pattern that a background writer can stream with fsyncs.
-// Not thread-safe except PatternWriter (its own thread; progress readable while it runs).
+// FaultRun: the toolbox every fault scenario uses (test/e2e/faults.h): CSI calls (retrying like
+// kubelet), baseline and "nothing left" checks, the kernel facts a fault needs (session state, the
+// SCSI disk behind a session, the LUN's backing file in LIO's configfs), the agent's /proc numbers
+// and the restart hook. Not thread-safe.
 #pragma once
 
 #include <atomic>
@@ -15,49 +14,11 @@
 
 #include "test/e2e/csi_calls.h"
 #include "test/e2e/faults.h"
+#include "test/e2e/faults_tools.h"
 #include "test/e2e/sim_state.h"
 #include "test/e2e/steps.h"
 
 namespace tnascsi::e2e {
-
-// Runs argv (no shell); returns the exit status (-1 if it could not run) and its stdout+stderr.
-int runCommand(const std::vector<std::string>& argv, std::string* output);
-
-// Polls `done` every `pollMs` until it holds (returns the seconds waited) or `timeoutSec` passes
-// (returns -1).
-double waitUntil(const std::function<bool()>& done, double timeoutSec, int pollMs = 200);
-// Drops the page cache so later reads come from the devices.
-bool dropCaches(std::string* error);
-
-// Deterministic pattern: byte at absolute offset `o` depends only on (seed, o).
-void fillPattern(char* buf, size_t len, uint64_t seed, uint64_t offset);
-// FNV-1a 64 of the pattern's first `bytes`, and of a file's first `bytes` ("" on read error).
-std::string patternChecksum(uint64_t seed, uint64_t bytes);
-std::string fileChecksum(const std::string& path, uint64_t bytes, std::string* error);
-// Writes `bytes` of the pattern to `path` and fsyncs; false with *error on failure.
-bool writePatternFile(const std::string& path, uint64_t bytes, uint64_t seed, std::string* error);
-
-// Appends the pattern to a file in fsynced chunks on its own thread until stop().
-class PatternWriter {
- public:
-  PatternWriter(std::string path, uint64_t seed, size_t chunk);
-  ~PatternWriter();
-  void start();
-  void stop();  // joins; the last chunk finishes first
-  uint64_t bytesSynced() const { return synced_.load(); }
-  std::string error() const;
-
- private:
-  void loop();
-  std::string path_;
-  uint64_t seed_;
-  size_t chunk_;
-  std::atomic<bool> stop_{false};
-  std::atomic<uint64_t> synced_{0};
-  mutable std::mutex mu_;
-  std::string error_;  // guarded by mu_
-  std::thread thread_;
-};
 
 struct AgentSample {
   int pid = 0;

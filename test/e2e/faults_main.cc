@@ -14,6 +14,17 @@
 
 namespace {
 
+// A positive count from the command line; exits with a usage error otherwise.
+int positive(const std::string& flag, const std::string& text) {
+  char* end = nullptr;
+  long v = std::strtol(text.c_str(), &end, 10);
+  if (end == text.c_str() || *end != '\0' || v <= 0 || v > 100000) {
+    std::fprintf(stderr, "%s needs a positive number, not \"%s\"\n", flag.c_str(), text.c_str());
+    std::exit(2);
+  }
+  return static_cast<int>(v);
+}
+
 int usage() {
   std::fprintf(stderr,
                "usage: tnas-e2e-faults --controller EP --node EP --sim-url URL --agent-pidfile F\n"
@@ -53,11 +64,11 @@ int main(int argc, char** argv) {
     } else if (a == "--scenario") {
       scenarios.push_back(next());
     } else if (a == "--soak-cycles") {
-      cfg.soakCycles = std::atoi(next().c_str());
+      cfg.soakCycles = positive(a, next());
     } else if (a == "--outage") {
-      cfg.outageSeconds = std::atoi(next().c_str());
+      cfg.outageSeconds = positive(a, next());
     } else if (a == "--heal-wait") {
-      cfg.healWaitSeconds = std::atoi(next().c_str());
+      cfg.healWaitSeconds = positive(a, next());
     } else if (a == "--kubelet-dir") {
       cfg.kubeletDir = next();
     } else if (a == "--state-dir") {
@@ -77,8 +88,11 @@ int main(int argc, char** argv) {
   for (const auto& name : scenarios) {
     results.push_back(tnascsi::e2e::runFaultScenario(cfg, name));
     const auto& r = results.back();
-    if (!reportDir.empty() && !tnascsi::e2e::writeStepsReport(
-                                  reportDir + "/faults-" + name + ".json", name, r.ok, r.steps)) {
+    std::string path = reportDir;
+    path += "/faults-";
+    path += name;
+    path += ".json";
+    if (!reportDir.empty() && !tnascsi::e2e::writeStepsReport(path, name, r.ok, r.steps)) {
       std::fprintf(stderr, "cannot write the report of %s\n", name.c_str());
     }
   }

@@ -99,6 +99,8 @@ stack_stop_node TERM
 stack_start_node --heal-interval 2 || { echo "node agent did not restart"; exit 1; }
 echo "$STACK_NODE_PID" >"$FAULTS_PIDFILE"
 
+# The hook is this script in hook mode: "--hook <script> --hook --hook" = argv "<script> --hook".
+# shellcheck disable=SC2207
 args=($(stack_e2e_args) --agent-pidfile "$FAULTS_PIDFILE" --hook "$here/faults-in-guest.sh"
   --hook --hook --report-dir "$STACK_RESULTS" --heal-wait 4)
 for s in "$@"; do args+=(--scenario "$s"); done
