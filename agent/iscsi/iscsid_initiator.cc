@@ -206,6 +206,20 @@ Status IscsidInitiator::logout(int sid) {
   if (!reply.ok()) {
     return common::annotate(reply.status(), what);
   }
+  if (reply->err == wire::kErrSessNotFound) {
+    // A freshly restarted iscsid answers "not found" for kernel sessions it has not adopted yet;
+    // only the kernel can say the session is really gone. Reporting success here would leak it.
+    auto live = sessions_->list();
+    if (!live.ok()) return common::annotate(live.status(), what);
+    for (const auto& s : *live) {
+      if (s.sid == sid) {
+        return absl::UnavailableError(what +
+                                      ": iscsid does not know the session although the "
+                                      "kernel still has it (iscsid restarted and has not "
+                                      "adopted it yet?); retry");
+      }
+    }
+  }
   if (reply->err == wire::kErrSuccess || reply->err == wire::kErrSessNotFound) {
     TNAS_LOG(Info).kv("sid", sid).kv("already_gone", reply->err == wire::kErrSessNotFound)
         << "logged out";

@@ -50,6 +50,23 @@ StatusOr<VolumeCondition> NodeVolumes::liveCondition(const AttachRecord& record,
   }
   if (!where.device) return VolumeCondition{true, where.problem};
   *devnode = where.device->devnode;
+  if (!record.block) {
+    // A disk deleted under a mounted filesystem keeps its name and numbers until the unmount, so a
+    // rescan (self-healing) brings the LUN back as another disk while the staged filesystem stays
+    // on the dead one and fails every write: that is not healthy.
+    TNAS_ASSIGN_OR_RETURN(auto onDevice, env_.mounter.findByDevice(*devnode));
+    bool stagedHere = false;
+    for (const auto& m : onDevice) stagedHere = stagedHere || m.target == record.stagingPath;
+    if (!stagedHere) {
+      TNAS_ASSIGN_OR_RETURN(auto staged, env_.mounter.findByTarget(record.stagingPath));
+      if (staged) {
+        return VolumeCondition{true, "the staged filesystem is on " + staged->source +
+                                         " but the LUN is now " + *devnode +
+                                         " (its disk was removed and found again); unstage and "
+                                         "stage the volume again"};
+      }
+    }
+  }
   if (!record.block && env_.mounter.isStale(path)) {
     return VolumeCondition{true, "filesystem at " + path + " does not answer"};
   }

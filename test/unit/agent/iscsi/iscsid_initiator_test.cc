@@ -285,5 +285,18 @@ INSTANTIATE_TEST_SUITE_P(Codes, LogoutTest,
                                            LogoutCase{9, StatusCode::kUnavailable},
                                            LogoutCase{28, StatusCode::kUnavailable}));
 
+// A restarted iscsid answers SESS_NOT_FOUND for a kernel session it has not adopted yet: that
+// must not count as logged out while sysfs still lists the session (found by the fault suite).
+TEST_F(InitiatorTest, LogoutNotFoundWhileTheKernelHasTheSessionIsUnavailable) {
+  startFake(16112);
+  sysfs_.addSession(9, 3, kIqn, "10.0.0.5", 3260);
+  fake_->setResponse(wire::kSessionLogout, {2, "", {}});
+  Status st = make()->logout(9);
+  EXPECT_EQ(st.code(), StatusCode::kUnavailable) << st;
+  EXPECT_THAT(std::string(st.message()), HasSubstr("kernel still has it"));
+  sysfs_.addSession(10, 4, kIqn, "10.0.0.6", 3260);  // another session does not matter
+  EXPECT_EQ(make()->logout(11).code(), StatusCode::kOk);
+}
+
 }  // namespace
 }  // namespace tnascsi::agent

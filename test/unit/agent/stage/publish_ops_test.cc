@@ -196,6 +196,29 @@ TEST_F(StageTest, StatsReportAbnormalConditions) {
   EXPECT_THAT(st->condition.message, HasSubstr("gone"));
 }
 
+// Found by the real-kernel fault suite: the disk under a staged filesystem was deleted and a rescan
+// brought the LUN back as another disk; the filesystem still sits on the dead one.
+TEST_F(StageTest, StatsReportAFilesystemLeftOnADeletedDisk) {
+  ASSERT_TRUE(volumes_->stage(iscsiRequest()).ok());
+  ASSERT_TRUE(volumes_->publish(publishRequest()).ok());
+  std::string old = host_.kernel.devnodeFor(kIqn, 0);
+  host_.kernel.dropDevice(old);
+  {
+    std::lock_guard<std::mutex> lock(host_.kernel.mu);
+    ASSERT_NE(host_.kernel.createDeviceLocked(host_.kernel.sessions.begin()->first, 0), nullptr);
+  }
+  std::string now = host_.kernel.devnodeFor(kIqn, 0);
+  ASSERT_NE(now, old);
+  auto st = volumes_->stats("pvc-1", target());
+  ASSERT_TRUE(st.ok()) << st.status();
+  EXPECT_TRUE(st->condition.abnormal);
+  EXPECT_THAT(st->condition.message, HasSubstr(old));
+  EXPECT_THAT(st->condition.message, HasSubstr(now));
+  EXPECT_TRUE(volumes_->unpublish("pvc-1", target()).ok());
+  EXPECT_TRUE(volumes_->unstage("pvc-1", staging()).ok());
+  EXPECT_TRUE(host_.kernel.devnodeFor(kIqn, 0).empty());
+}
+
 TEST_F(StageTest, StatsOfUnknownVolumeOrPathIsNotFound) {
   EXPECT_EQ(volumes_->stats("pvc-1", target()).status().code(), StatusCode::kNotFound);
   ASSERT_TRUE(volumes_->stage(iscsiRequest()).ok());
