@@ -129,7 +129,7 @@ StatusOr<IscsiAttacher::Attached> IscsiAttacher::attach(const IscsiVolumeContext
       if (!session.ok()) {
         TNAS_LOG(Warn)
                 .kv("iqn", context.iqn)
-                .kv("portal", key)
+                .kv("session", key)
                 .kv("error", std::string(session.status().message()))
             << "iSCSI login failed";
         if (absl::IsUnauthenticated(session.status()) ||
@@ -145,8 +145,7 @@ StatusOr<IscsiAttacher::Attached> IscsiAttacher::attach(const IscsiVolumeContext
       if (!marked.ok()) {
         TNAS_LOG(Error).kv("session", key) << "cannot record session ownership: " << marked;
       }
-      TNAS_LOG(Info).kv("iqn", context.iqn).kv("portal", key).kv("sid", a.session.sid)
-          << "logged in";
+      TNAS_LOG(Info).kv("session", key).kv("sid", a.session.sid) << "logged in";
     }
     a.loginMs = msSince(t0);
     t0 = std::chrono::steady_clock::now();

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Runs inside the real-kernel guest (via test/guest/run-in-guest.sh): starts the simulator with
-# its real backing, the controller and the node agent (stack.sh; the agent again with a 2 s
+# its real backing, the controller and the node agent (stack.sh; the agent with a 2 s
 # self-healing interval), then runs the fault scenarios with tnas-e2e-faults (test/e2e/faults.h).
 #
 #   faults-in-guest.sh <build-dir> [scenario...]      (default: all; see tnas-e2e-faults --help)
@@ -79,6 +79,8 @@ source "$here/stack.sh" "$1"
 shift
 FAULTS_BIN="$STACK_BUILD/test/e2e/tnas-e2e-faults"
 [[ -x "$FAULTS_BIN" ]] || { echo "faults-in-guest: missing $FAULTS_BIN" >&2; exit 2; }
+# The agent under test heals every 2 s, so faults are noticed within the scenarios' waits.
+STACK_NODE_ARGS=(--heal-interval 2)
 stack_start || exit 1
 export FAULTS_PIDFILE="$STACK_WORK/agent.pid" FAULTS_NODE_LOG="$STACK_RESULTS/node.log"
 export FAULTS_NODE_SOCK="$STACK_NODE_SOCK" FAULTS_RESULTS="$STACK_RESULTS"
@@ -93,11 +95,8 @@ faults_stop() {  # the agent a hook restarted is not the stack's child
   stack_stop_all
 }
 trap faults_stop EXIT
-
-# The agent under test heals every 2 s, so faults are noticed within the scenarios' waits.
-stack_stop_node TERM
-stack_start_node --heal-interval 2 || { echo "node agent did not restart"; exit 1; }
 echo "$STACK_NODE_PID" >"$FAULTS_PIDFILE"
+
 
 # The hook is this script in hook mode: "--hook <script> --hook --hook" = argv "<script> --hook".
 # shellcheck disable=SC2207

@@ -7,7 +7,8 @@
 # Sets: STACK_SIM_URL (ws://…), STACK_SIM_HTTP (http://… control plane), STACK_CONTROLLER_EP,
 #       STACK_NODE_EP, STACK_KEY (API key file), STACK_RESULTS, STACK_WORK, STACK_NODE_PID.
 # Functions: stack_start_node [extra agent args], stack_stop_node [signal], stack_e2e_args.
-# Env: TNAS_E2E_PERSONALITY (default 25.10), TNAS_RESULTS_DIR (logs and reports).
+# Env: TNAS_E2E_PERSONALITY (default 25.10), TNAS_RESULTS_DIR (logs and reports),
+#      STACK_NODE_ARGS (array, set before stack_start: extra node agent arguments).
 
 STACK_BUILD="$1"
 STACK_RESULTS="${TNAS_RESULTS_DIR:-/tmp/tnas-e2e-results}"
@@ -25,6 +26,7 @@ STACK_NODE_EP="unix://$STACK_NODE_SOCK"
 STACK_KEY="$STACK_WORK/api-key"
 STACK_PIDS=()
 STACK_NODE_PID=
+[[ -v STACK_NODE_ARGS ]] || STACK_NODE_ARGS=()
 
 stack_ms() { date +%s%3N; }
 
@@ -46,7 +48,7 @@ stack_stop_all() {
 stack_start_node() {
   "$STACK_NODE_BIN" --endpoint "$STACK_NODE_EP" --kubelet-dir /var/lib/kubelet \
     --state-dir /var/lib/truenas-csi --node-name e2e-guest --register-with-kubelet=false \
-    --log-level debug "$@" >>"$STACK_RESULTS/node.log" 2>&1 &
+    --log-level debug "${STACK_NODE_ARGS[@]}" "$@" >>"$STACK_RESULTS/node.log" 2>&1 &
   STACK_NODE_PID=$!
   stack_wait_for "$STACK_NODE_SOCK" 20
 }
