@@ -23,7 +23,10 @@ MODULES=(virtio_pci virtio_blk virtio_console 9pnet_virtio 9p
 need_tools() {
   local missing=()
   command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
-  [[ -x /bin/busybox ]] && /bin/busybox --list 2>/dev/null | grep -qx insmod || missing+=(busybox-static)
+  # grep reads the whole list: with pipefail, `grep -q` quitting early can SIGPIPE busybox and
+  # make an installed busybox-static look missing (seen when several guest tests start at once).
+  [[ -x /bin/busybox ]] && /bin/busybox --list 2>/dev/null | grep -x insmod >/dev/null ||
+    missing+=(busybox-static)
   command -v depmod >/dev/null || missing+=(kmod)
   command -v cpio >/dev/null || missing+=(cpio)
   if ((${#missing[@]})); then
@@ -35,10 +38,10 @@ need_tools() {
 candidate() { apt-cache policy "$1" | awk '/Candidate:/ {print $2; exit}'; }
 
 main() {
-  need_tools
   mkdir -p "$OUT"
   exec 9>"$OUT/.lock"
-  flock 9
+  flock 9  # concurrent guest tests: one installs and builds, the others wait and reuse
+  need_tools
 
   local kpkg
   kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
