@@ -216,13 +216,7 @@ bool AccessRunner::teardown(const E2eVolume& v, const std::vector<std::string>& 
     return left.empty();
   });
   ok &= step("nothing left on TrueNAS", [&](std::string* d) {
-    SimCounts after;
-    if (!readSimCounts(cfg_.simUrl, &after, d)) return false;
-    std::string left = diffSimCounts(simBefore_, after);
-    *d = cfg_.simUrl.empty() ? "not checked (no --sim-url)"
-         : left.empty()      ? "simulator objects back to baseline"
-                             : left;
-    return left.empty();
+    return simBackToBaseline(cfg_.simUrl, simBefore_, kSweepWait, d);
   });
   return ok;
 }

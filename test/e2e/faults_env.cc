@@ -199,11 +199,7 @@ bool FaultRun::nothingLeft(size_t allowedExtraSessions) {
   bool node = step("nothing left on the node",
                    [&](std::string* d) { return nodeClean(d, allowedExtraSessions); });
   bool sim = step("nothing left on TrueNAS", [&](std::string* d) {
-    SimCounts after;
-    if (!readSimCounts(cfg_.simUrl, &after, d)) return false;
-    std::string left = diffSimCounts(simBefore_, after);
-    *d = left.empty() ? "simulator objects back to baseline" : left;
-    return left.empty();
+    return simBackToBaseline(cfg_.simUrl, simBefore_, kSweepWait, d);
   });
   return node && sim;
 }

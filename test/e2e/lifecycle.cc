@@ -228,13 +228,7 @@ LifecycleResult Runner::run() {
   }
   torn &= step("nothing left on the node", [&](std::string* d) { return nothingLeftOnNode(d); });
   torn &= step("nothing left on TrueNAS", [&](std::string* d) {
-    SimCounts after;
-    if (!readSimCounts(cfg_.simUrl, &after, d)) return false;
-    std::string left = diffSimCounts(simBefore, after);
-    *d = cfg_.simUrl.empty() ? "not checked (no --sim-url)"
-         : left.empty()      ? "no objects left"
-                             : left;
-    return left.empty();
+    return simBackToBaseline(cfg_.simUrl, simBefore, kSweepWait, d);
   });
   LifecycleResult result;
   result.ok = ok && torn;

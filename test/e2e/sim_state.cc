@@ -11,6 +11,7 @@
 #include <Poco/URI.h>
 
 #include <sstream>
+#include <thread>
 
 namespace tnascsi::e2e {
 namespace {
@@ -56,6 +57,32 @@ std::string diffSimCounts(const SimCounts& before, const SimCounts& after) {
     if (n != was) left += k + " " + std::to_string(was) + "->" + std::to_string(n) + "; ";
   }
   return left;
+}
+
+bool simBackToBaseline(const std::string& simUrl, const SimCounts& baseline,
+                       std::chrono::milliseconds timeout, std::string* detail) {
+  if (simUrl.empty()) {
+    *detail = "not checked (no --sim-url)";
+    return true;
+  }
+  auto start = std::chrono::steady_clock::now();
+  std::string left;
+  while (true) {
+    SimCounts now;
+    if (!readSimCounts(simUrl, &now, detail)) return false;
+    left = diffSimCounts(baseline, now);
+    auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - start);
+    if (left.empty()) {
+      *detail = "simulator objects back to baseline";
+      if (waited.count() > 0) *detail += " (after " + std::to_string(waited.count()) + " ms)";
+      return true;
+    }
+    if (waited >= timeout) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  *detail = left + "after waiting " + std::to_string(timeout.count() / 1000) + " s";
+  return false;
 }
 
 }  // namespace tnascsi::e2e
