@@ -122,6 +122,45 @@ TEST_P(ControllerSimDetach, FinishesACopyInterruptedBeforeItsMetadata) {
   expectNothingLeft();
 }
 
+TEST_P(ControllerSimDetach, FailedStepsLeaveNoCopyAndTheRetrySucceeds) {
+  if (core()) GTEST_SKIP() << "no replication.run_onetime on 13.0";
+  for (const char* protocol : {"iscsi", "nfs"}) {
+    for (const char* method : {"replication.run_onetime", "pool.dataset.update"}) {
+      SCOPED_TRACE(std::string(protocol) + " " + method);
+      const std::string p = protocol;
+      std::string a = createOk("src-" + p, p);
+      auto req = createRequest("copy-" + p, p);
+      (*req.mutable_parameters())["detachedVolumesFromVolumes"] = "true";
+      req.mutable_volume_content_source()->mutable_volume()->set_volume_id(a);
+      sim::Json rule = sim::Json::object();
+      rule.set("method", method);
+      rule.set("code", "CallError");
+      rule.set("errno", 14);
+      rule.set("message", "injected failure");
+      rule.set("times", 1);
+      sim::Json fault = sim::Json::object();
+      fault.set("fail", rule);
+      ASSERT_TRUE(sim_->server().faults().set(fault).ok());
+      csi::v1::CreateVolumeResponse resp;
+      grpc::Status failed = create(req, &resp);
+      sim_->server().faults().clear();
+      ASSERT_FALSE(failed.ok());
+      EXPECT_NE(failed.error_code(), grpc::StatusCode::UNKNOWN) << failed.error_message();
+      auto children = sim_->api().listChildDatasets(sim_->parent(), {});
+      ASSERT_TRUE(children.ok()) << children.status();
+      EXPECT_EQ(children->size(), 1u) << "only the source: the unfinished copy was removed";
+      EXPECT_EQ(snapshotsOf(datasetOf(a)), 0u) << "the temporary snapshot was removed";
+      grpc::Status made = create(req, &resp);
+      ASSERT_TRUE(made.ok()) << made.error_message();
+      EXPECT_EQ(snapshotsOf(datasetOf(a)), 0u);
+      ASSERT_TRUE(del(a).ok());
+      EXPECT_FALSE(exists(datasetOf(a)));
+      ASSERT_TRUE(del(resp.volume().volume_id()).ok());
+      expectNothingLeft();
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Personalities, ControllerSimDetach,
                          ::testing::Values("13.0", "24.10", "25.04", "25.10"), personalityName);
 
