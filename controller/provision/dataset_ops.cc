@@ -163,9 +163,13 @@ StatusOr<DatasetOutcome> createOrAdoptDataset(
       return out;
     }
     TNAS_RETURN_IF_ERROR(checkAdoptable(out.dataset, plan));
-    // Resuming after the metadata step: the received snapshot may still be there.
-    Status dropped = api.deleteSnapshot(spec.name + "@" + snapName, {});
-    if (!dropped.ok() && dropped.code() != StatusCode::kNotFound) return dropped;
+    // Resuming after the metadata step: the received snapshot (it carries no properties) may
+    // still be there. A snapshot with our marker is a CSI snapshot of the copy: never touched.
+    auto received = api.getSnapshot(spec.name + "@" + snapName);
+    if (received.ok() && props::get(received->userProperties, props::kOwner).empty()) {
+      Status dropped = api.deleteSnapshot(received->id, {});
+      if (!dropped.ok() && dropped.code() != StatusCode::kNotFound) return dropped;
+    }
     out.created = false;
     return out;
   }

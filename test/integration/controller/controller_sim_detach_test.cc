@@ -116,6 +116,17 @@ TEST_P(ControllerSimDetach, FinishesACopyInterruptedBeforeItsMetadata) {
   ASSERT_TRUE(ds.ok());
   EXPECT_EQ(props::get(ds->userProperties, props::kCsiName), "r");
   EXPECT_EQ(snapshotsOf(target), 0u);
+  // Interrupted after the metadata step: the retry drops the bare received snapshot, but never a
+  // snapshot carrying our marker.
+  const std::string snapName = zfsName.substr(zfsName.find('@') + 1);
+  ASSERT_TRUE(sim_->api().createSnapshot({target, snapName, false, {}}).ok());
+  ASSERT_TRUE(create(req, &r).ok());
+  EXPECT_EQ(snapshotsOf(target), 0u);
+  ASSERT_TRUE(
+      sim_->api().createSnapshot({target, snapName, false, {{props::kOwner, "someone"}}}).ok());
+  ASSERT_TRUE(create(req, &r).ok());
+  EXPECT_EQ(snapshotsOf(target), 1u);
+  ASSERT_TRUE(sim_->api().deleteSnapshot(target + "@" + snapName, {}).ok());
   ASSERT_TRUE(del(r.volume().volume_id()).ok());
   ASSERT_TRUE(deleteSnapshot(s1.snapshot().snapshot_id()).ok());
   ASSERT_TRUE(del(a).ok());
