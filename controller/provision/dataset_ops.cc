@@ -1,8 +1,59 @@
 // The dataset step shared by the iSCSI and NFS provisioners (see provisioner.h).
+#include <string>
+#include <utility>
+
+#include "common/log/log.h"
 #include "controller/provision/metadata.h"
 #include "controller/provision/provisioner.h"
 
 namespace tnascsi::controller::provision {
+namespace {
+
+// "pool/ds@snap" -> {"pool/ds", "snap"}.
+std::pair<std::string, std::string> splitSnapshot(const std::string& id) {
+  const size_t at = id.find('@');
+  if (at == std::string::npos) return {id, ""};
+  return {id.substr(0, at), id.substr(at + 1)};
+}
+
+// Turns a fresh copy (no properties of its source) into our volume: metadata and sizes from
+// `properties` (user properties, refquota, refreservation), then drops the received snapshot so
+// the copy has no snapshot the driver did not make.
+Status finishCopy(truenas::TrueNasApi& api, const std::string& name, const std::string& snapName,
+                  const std::map<std::string, std::string>& properties) {
+  truenas::DatasetUpdateSpec update;
+  for (const auto& [k, v] : properties) {
+    if (k.find(':') != std::string::npos) {
+      update.setUserProperties[k] = v;
+    } else if (k == "refquota") {
+      update.refquota = std::stoull(v);
+    } else if (k == "refreservation") {
+      update.refreservation = std::stoull(v);
+    } else {
+      return absl::InternalError("no update for property " + k + " of a copied dataset");
+    }
+  }
+  TNAS_RETURN_IF_ERROR(common::annotate(api.updateDataset(name, update).status(),
+                                        "recording metadata on copy " + name));
+  Status dropped = api.deleteSnapshot(name + "@" + snapName, {});
+  if (!dropped.ok() && dropped.code() != StatusCode::kNotFound) {
+    return common::annotate(dropped, "removing the received snapshot from copy " + name);
+  }
+  return absl::OkStatus();
+}
+
+// A dataset at our deterministic name without any ownership marker that holds the received
+// snapshot of our deterministic name is our own copy whose finishing was interrupted (controller
+// restart, or a job that outlived the client's timeout).
+bool isUnfinishedCopy(truenas::TrueNasApi& api, const truenas::Dataset& dataset,
+                      const std::string& snapName) {
+  if (!props::get(dataset.userProperties, props::kOwner).empty() || !dataset.origin.empty()) {
+    return false;
+  }
+  return api.getSnapshot(dataset.name + "@" + snapName).ok();
+}
+
+}  // namespace
 
 Status checkAdoptable(const truenas::Dataset& dataset, const CreatePlan& plan) {
   const auto& p = dataset.userProperties;
@@ -45,7 +96,32 @@ StatusOr<DatasetOutcome> createOrAdoptDataset(
   truenas::TrueNasApi& api = plan.backend->api();
   Status status;
   DatasetOutcome out;
-  if (plan.cloneSnapshot) {
+  if (plan.cloneSnapshot && plan.detached) {
+    auto [source, snapName] = splitSnapshot(*plan.cloneSnapshot);
+    status = api.replicateLocal({source, snapName, spec.name});
+    if (status.code() == StatusCode::kUnimplemented) {
+      return absl::InvalidArgumentError(
+          "detached volumes need replication.run_onetime, which backend '" + plan.backend->name() +
+          "' does not offer (" + std::string(status.message()) + "); use 'false' (ZFS clone)");
+    }
+    if (status.ok()) {
+      Status finished = finishCopy(api, spec.name, snapName, cloneProperties);
+      if (!finished.ok()) {
+        Status removed = api.deleteDataset(spec.name, {.recursive = true, .force = false});
+        if (!removed.ok() && removed.code() != StatusCode::kNotFound) {
+          TNAS_LOG(Warn).kv("dataset", spec.name).kv("error", removed.ToString())
+              << "could not remove an unfinished copy; the retry finishes it";
+        }
+        return finished;
+      }
+      out.dataset.name = spec.name;
+      out.dataset.type = spec.type;
+      out.dataset.userProperties = spec.userProperties;
+      if (spec.type == truenas::DatasetType::kVolume) out.dataset.volsize = plan.sourceCapacity;
+      out.created = true;
+      return out;
+    }
+  } else if (plan.cloneSnapshot) {
     truenas::SnapshotCloneSpec clone;
     clone.snapshot = *plan.cloneSnapshot;
     clone.datasetDst = spec.name;
@@ -71,10 +147,32 @@ StatusOr<DatasetOutcome> createOrAdoptDataset(
     status = created.status();
   }
   if (status.code() != StatusCode::kAlreadyExists) {
-    return common::annotate(status, std::string(plan.cloneSnapshot ? "cloning " : "creating ") +
+    return common::annotate(status, std::string(plan.detached        ? "copying into "
+                                                : plan.cloneSnapshot ? "cloning "
+                                                                     : "creating ") +
                                         "dataset " + spec.name);
   }
   TNAS_ASSIGN_OR_RETURN(out.dataset, api.getDataset(spec.name));
+  if (plan.cloneSnapshot && plan.detached) {
+    const std::string snapName = splitSnapshot(*plan.cloneSnapshot).second;
+    if (isUnfinishedCopy(api, out.dataset, snapName)) {
+      TNAS_LOG(Info).kv("dataset", spec.name) << "finishing an interrupted copy";
+      TNAS_RETURN_IF_ERROR(finishCopy(api, spec.name, snapName, cloneProperties));
+      out.dataset.userProperties = spec.userProperties;
+      out.created = true;
+      return out;
+    }
+    TNAS_RETURN_IF_ERROR(checkAdoptable(out.dataset, plan));
+    // Resuming after the metadata step: the received snapshot (it carries no properties) may
+    // still be there. A snapshot with our marker is a CSI snapshot of the copy: never touched.
+    auto received = api.getSnapshot(spec.name + "@" + snapName);
+    if (received.ok() && props::get(received->userProperties, props::kOwner).empty()) {
+      Status dropped = api.deleteSnapshot(received->id, {});
+      if (!dropped.ok() && dropped.code() != StatusCode::kNotFound) return dropped;
+    }
+    out.created = false;
+    return out;
+  }
   TNAS_RETURN_IF_ERROR(checkAdoptable(out.dataset, plan));
   out.created = false;
   return out;

@@ -37,6 +37,9 @@ struct CreatePlan {
   // Clone source (a ZFS snapshot "pool/ds@snap") and its volume's size/volblocksize.
   std::optional<std::string> cloneSnapshot;
   uint64_t sourceCapacity = 0;
+  // Make the dataset an independent copy of cloneSnapshot (replication.run_onetime) instead of a
+  // ZFS clone (StorageClass detachedVolumesFromSnapshots / detachedVolumesFromVolumes).
+  bool detached = false;
   // Ownership marker and metadata for the dataset (metadata.h keys).
   std::map<std::string, std::string> userProperties;
 };
@@ -90,7 +93,9 @@ class Provisioner {
   virtual StatusOr<VolumeHealth> inspect(Backend& backend, const truenas::Dataset& dataset) = 0;
 };
 
-// Shared dataset step: creates the dataset (or clones plan.cloneSnapshot into it) and returns it
+// Shared dataset step: creates the dataset (or clones plan.cloneSnapshot into it, or with
+// plan.detached copies that snapshot into it, writes `cloneProperties` onto the copy and removes
+// the received snapshot from it; a copy whose finishing fails is deleted again) and returns it
 // with `created` = true; when it exists already, reads it and returns it with `created` = false
 // if it is ours and was made for the same CSI name, protocol, parameters and content source, else
 // AlreadyExists explaining why it cannot be adopted.

@@ -120,15 +120,11 @@ Status VolumeManager::createVolume(const csi::v1::CreateVolumeRequest& req,
 
   uint64_t granularity = protocol == Protocol::kIscsi ? params.iscsi.volblocksize : 1;
   std::string contentSource;
+  bool temporarySnapshot = false;  // a detached copy of a volume goes through a snapshot we drop
   if (req.has_volume_content_source()) {
     const auto& src = req.volume_content_source();
     truenas::Dataset sourceDataset;
     if (src.has_snapshot()) {
-      if (params.detachedFromSnapshots) {
-        return absl::InvalidArgumentError(
-            "StorageClass parameter 'detachedVolumesFromSnapshots': 'true' needs ZFS send/receive, "
-            "which this controller's TrueNAS client does not offer yet; use 'false' (ZFS clone)");
-      }
       auto sid = parseSnapshotId(src.snapshot().snapshot_id());
       if (!sid)
         return absl::NotFoundError("snapshot " + src.snapshot().snapshot_id() + " does not exist");
@@ -144,15 +140,11 @@ Status VolumeManager::createVolume(const csi::v1::CreateVolumeRequest& req,
       if (!snap.ok()) return snap.status();
       TNAS_ASSIGN_OR_RETURN(sourceDataset, backend->api().getDataset(sid->volume.dataset));
       plan.cloneSnapshot = sid->zfsName();
+      plan.detached = params.detachedFromSnapshots;
       contentSource = "snapshot:" + sid->str();
       resp->mutable_volume()->mutable_content_source()->mutable_snapshot()->set_snapshot_id(
           sid->str());
     } else if (src.has_volume()) {
-      if (params.detachedFromVolumes) {
-        return absl::InvalidArgumentError(
-            "StorageClass parameter 'detachedVolumesFromVolumes': 'true' needs ZFS send/receive, "
-            "which this controller's TrueNAS client does not offer yet; use 'false' (ZFS clone)");
-      }
       auto located = locate(src.volume().volume_id());
       if (!located.ok()) return located.status();
       if (located->backend != backend || located->id.protocol != protocol) {
@@ -170,6 +162,8 @@ Status VolumeManager::createVolume(const csi::v1::CreateVolumeRequest& req,
         return common::annotate(made.status(), "snapshotting the source volume");
       }
       plan.cloneSnapshot = sourceDataset.name + "@" + snapName;
+      plan.detached = params.detachedFromVolumes;
+      temporarySnapshot = params.detachedFromVolumes;
       contentSource = "volume:" + located->id.str();
       resp->mutable_volume()->mutable_content_source()->mutable_volume()->set_volume_id(
           located->id.str());
@@ -204,7 +198,17 @@ Status VolumeManager::createVolume(const csi::v1::CreateVolumeRequest& req,
   if (!params.pvName.empty()) plan.userProperties[props::kPvName] = params.pvName;
 
   common::LogScope scope("volume", plan.id.str());
-  TNAS_ASSIGN_OR_RETURN(VolumeInfo info, provisionerFor(protocol).create(plan));
+  auto created = provisionerFor(protocol).create(plan);
+  if (temporarySnapshot) {
+    // The copy no longer needs it; a retry makes it again. Failing to drop it only leaves a
+    // snapshot that goes with its volume.
+    Status dropped = backend->api().deleteSnapshot(*plan.cloneSnapshot, {});
+    if (!dropped.ok() && dropped.code() != StatusCode::kNotFound) {
+      TNAS_LOG(Warn).kv("snapshot", *plan.cloneSnapshot).kv("error", dropped.ToString())
+          << "could not remove the temporary snapshot of a detached copy";
+    }
+  }
+  TNAS_ASSIGN_OR_RETURN(VolumeInfo info, std::move(created));
   if (!capacityCompatible(info.capacity, required, limit)) {
     return absl::AlreadyExistsError("volume '" + req.name() + "' exists with capacity " +
                                     std::to_string(info.capacity) +

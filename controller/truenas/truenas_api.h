@@ -125,6 +125,13 @@ class TrueNasApi {
   // destination exists. Not idempotent.
   virtual Status cloneSnapshot(const SnapshotCloneSpec& spec) = 0;
 
+  // replication.run_onetime (a job, awaited up to the client's job timeout): copies one snapshot
+  // into a new, independent dataset (see LocalReplicationSpec). AlreadyExists when the target
+  // exists (nothing changed); NotFound when the source dataset or snapshot is missing;
+  // Unimplemented when the backend has no run_onetime (CORE 13.0); DeadlineExceeded when the job
+  // outlives the timeout (it may still complete). Not idempotent.
+  virtual Status replicateLocal(const LocalReplicationSpec& spec) = 0;
+
   // NotFound when missing; FailedPrecondition when newer snapshots exist without `recursive`.
   virtual Status rollbackSnapshot(const std::string& id,
                                   const SnapshotRollbackOptions& options) = 0;

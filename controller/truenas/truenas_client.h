@@ -58,6 +58,7 @@ class TrueNasClient final : public TrueNasApi {
   StatusOr<std::vector<Snapshot>> querySnapshots(const QueryFilter& filter,
                                                  const QueryOptions& options) override;
   Status cloneSnapshot(const SnapshotCloneSpec& spec) override;
+  Status replicateLocal(const LocalReplicationSpec& spec) override;
   Status rollbackSnapshot(const std::string& id, const SnapshotRollbackOptions& options) override;
 
   StatusOr<IscsiGlobal> getIscsiGlobal() override;

@@ -311,6 +311,17 @@ struct SnapshotCloneSpec {
   std::map<std::string, std::string> datasetProperties;  // ZFS properties for the clone
 };
 
+// A local copy through replication.run_onetime: PUSH over transport LOCAL of the one snapshot
+// `sourceDataset@snapshotName` into `targetDataset`, which must not exist. The copy is a full
+// receive (no ZFS origin); it keeps the received snapshot, carries no properties of the source
+// (properties=false; volsize/volblocksize come with the stream) and is left writable
+// (readonly IGNORE, retention NONE, only_from_scratch).
+struct LocalReplicationSpec {
+  std::string sourceDataset;  // "tank/k8s/pvc-1"
+  std::string snapshotName;   // "snap-1" (after the '@')
+  std::string targetDataset;  // "tank/k8s/pvc-2"
+};
+
 struct SnapshotRollbackOptions {
   bool recursive = false;        // destroy newer snapshots (-r)
   bool recursiveClones = false;  // and their clones (-R)

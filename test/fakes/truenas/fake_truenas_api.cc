@@ -591,6 +591,42 @@ Status FakeTrueNasApi::cloneSnapshot(const SnapshotCloneSpec& spec) {
   return leave("cloneSnapshot");
 }
 
+Status FakeTrueNasApi::replicateLocal(const LocalReplicationSpec& spec) {
+  TNAS_RETURN_IF_ERROR(enter("replicateLocal", true));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const std::string id = spec.sourceDataset + "@" + spec.snapshotName;
+    auto snap = snapshots_.find(id);
+    if (!datasetExists(spec.sourceDataset) || snap == snapshots_.end()) {
+      return absl::NotFoundError("Dataset '" + spec.sourceDataset +
+                                 "' does not have any matching snapshots to replicate");
+    }
+    if (datasetExists(spec.targetDataset)) {
+      return absl::AlreadyExistsError("Target dataset '" + spec.targetDataset + "' already exists");
+    }
+    if (!datasetExists(parentOf(spec.targetDataset))) {
+      return absl::InvalidArgumentError("fake TrueNAS: missing target parent is not modelled");
+    }
+    // A full receive without properties: an independent dataset holding the received snapshot.
+    Dataset d = datasets_.at(spec.sourceDataset);
+    d.name = spec.targetDataset;
+    d.origin.clear();
+    d.userProperties.clear();
+    d.refquota.reset();
+    d.refreservation.reset();
+    if (d.type == DatasetType::kFilesystem) d.mountpoint = "/mnt/" + spec.targetDataset;
+    datasets_[d.name] = d;
+    Snapshot copy = snap->second;
+    copy.id = spec.targetDataset + "@" + spec.snapshotName;
+    copy.dataset = spec.targetDataset;
+    copy.createtxg = nextTxg_++;
+    copy.userProperties.clear();
+    copy.deferDestroy = false;
+    snapshots_[copy.id] = copy;
+  }
+  return leave("replicateLocal");
+}
+
 Status FakeTrueNasApi::rollbackSnapshot(const std::string& id, const SnapshotRollbackOptions&) {
   TNAS_RETURN_IF_ERROR(enter("rollbackSnapshot", true));
   std::lock_guard<std::mutex> lock(mu_);

@@ -45,6 +45,7 @@ class MockTrueNasApi : public TrueNasApi {
   MOCK_METHOD(StatusOr<std::vector<Snapshot>>, querySnapshots,
               (const QueryFilter& filter, const QueryOptions& options), (override));
   MOCK_METHOD(Status, cloneSnapshot, (const SnapshotCloneSpec& spec), (override));
+  MOCK_METHOD(Status, replicateLocal, (const LocalReplicationSpec& spec), (override));
   MOCK_METHOD(Status, rollbackSnapshot,
               (const std::string& id, const SnapshotRollbackOptions& options), (override));
 

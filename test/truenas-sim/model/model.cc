@@ -69,6 +69,9 @@ void Model::registerMethods() {
   registerDatasets();
   registerSnapshots(personality_.snapshotNs);
   if (personality_.zfsSnapshotPrivate) registerSnapshots("zfs.snapshot");
+  if (hasReplication()) {
+    reg("replication.run_onetime", [this](const Json& a) { return replicationRunOnetime(a); });
+  }
   registerIscsi();
   registerNfs();
 }
@@ -104,7 +107,8 @@ bool Model::hasMethod(const std::string& method) const {
 }
 
 bool Model::isJob(const std::string& method) const {
-  return method == "pool.dataset.destroy_snapshots" || method == "service.control";
+  return method == "pool.dataset.destroy_snapshots" || method == "service.control" ||
+         method == "replication.run_onetime";
 }
 
 StatusOr<Json> Model::call(const std::string& method, const Json& params) {

@@ -89,6 +89,10 @@ class Model {
   std::vector<Json> snapshotEntries() const;
   std::vector<std::string> clonesOf(const std::string& snapshot) const;
 
+  // --- replication.run_onetime (replication.cc)
+  bool hasReplication() const;
+  StatusOr<Json> replicationRunOnetime(const Json& params);
+
   // --- iSCSI (iscsi.cc, iscsi_targets.cc)
   void registerIscsi();
   StatusOr<Json> portalCreateOrUpdate(const Json& params, bool update);

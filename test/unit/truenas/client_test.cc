@@ -497,6 +497,46 @@ TEST(ClientServiceTest, JobDeadline) {
   EXPECT_EQ(f.client.reloadService("nfs").code(), StatusCode::kDeadlineExceeded);
 }
 
+TEST(ClientReplicationTest, LocalCopyRunsOnetimeJobWithAnExactRegex) {
+  Fixture f(k2504);
+  f.transport.reply("replication.run_onetime", "7");
+  f.transport.reply("core.get_jobs", R"([{"id":7,"state":"RUNNING"}])");
+  f.transport.reply("core.get_jobs", R"([{"id":7,"state":"SUCCESS","result":null}])");
+  ASSERT_TRUE(f.client.replicateLocal({"tank/k8s/pvc-1", "snap.1-x", "tank/k8s/pvc-2"}).ok());
+  auto calls = f.transport.domainCalls();
+  ASSERT_EQ(calls.size(), 3u);
+  EXPECT_EQ(calls[0].method, "replication.run_onetime");
+  const std::string& p = calls[0].params;
+  for (const char* want :
+       {R"("direction":"PUSH")", R"("transport":"LOCAL")",
+        R"("source_datasets":["tank/k8s/pvc-1"])", R"("target_dataset":"tank/k8s/pvc-2")",
+        R"("recursive":false)", R"("name_regex":"snap\\.1-x")", R"("retention_policy":"NONE")",
+        R"("readonly":"IGNORE")", R"("properties":false)", R"("only_from_scratch":true)"}) {
+    EXPECT_NE(p.find(want), std::string::npos) << want << " in " << p;
+  }
+}
+
+TEST(ClientReplicationTest, JobFailuresMapToCodes) {
+  Fixture f(k2410);
+  f.transport.reply("replication.run_onetime", "8");
+  f.transport.reply("core.get_jobs",
+                    R"([{"id":8,"state":"FAILED","error":"Target dataset 'tank/b' already exists",
+                    "exc_info":{"type":"CallError","errno":14}}])");
+  EXPECT_EQ(f.client.replicateLocal({"tank/a", "s", "tank/b"}).code(), StatusCode::kAlreadyExists);
+  f.transport.reply("replication.run_onetime", "9");
+  f.transport.reply(
+      "core.get_jobs",
+      R"([{"id":9,"state":"FAILED","error":"Dataset 'tank/a' does not have any matching snapshots to replicate",
+                    "exc_info":{"type":"CallError","errno":14}}])");
+  EXPECT_EQ(f.client.replicateLocal({"tank/a", "s", "tank/c"}).code(), StatusCode::kNotFound);
+  Fixture core(k1300);
+  EXPECT_EQ(core.client.replicateLocal({"tank/a", "s", "tank/c"}).code(),
+            StatusCode::kUnimplemented);
+  for (const auto& c : core.transport.domainCalls()) {
+    EXPECT_NE(c.method, "replication.run_onetime");
+  }
+}
+
 TEST(ClientServiceTest, StartAndReloadBefore2510) {
   Fixture f(k2504);
   f.transport.reply("service.query",
