@@ -4,7 +4,8 @@
 # lifecycle over CSI per flavour with tnas-e2e.
 #
 #   lifecycle-in-guest.sh <build-dir> [flavour...]     flavours: iscsi-ext4 iscsi-xfs iscsi-block
-#                                                                 nfs-4.2 nfs-3   (default: all)
+#                                                     iscsi-detached nfs-4.2 nfs-3 (default: all)
+# iscsi-detached is iscsi-ext4 whose clone is an independent copy (detachedVolumesFromSnapshots).
 # Writes <flavour>.json reports and the daemons' logs to $TNAS_RESULTS_DIR (if set).
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -12,7 +13,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/stack.sh" "$1"
 shift
 flavours=("$@")
-((${#flavours[@]})) || flavours=(iscsi-ext4 iscsi-xfs iscsi-block nfs-4.2 nfs-3)
+((${#flavours[@]})) || flavours=(iscsi-ext4 iscsi-xfs iscsi-block iscsi-detached nfs-4.2 nfs-3)
 [[ -x "$STACK_E2E_BIN" ]] || { echo "lifecycle-in-guest: missing $STACK_E2E_BIN" >&2; exit 2; }
 stack_start || exit 1
 
@@ -24,6 +25,7 @@ for f in "${flavours[@]}"; do
     iscsi-ext4) args+=(--protocol iscsi --fs-type ext4) ;;
     iscsi-xfs) args+=(--protocol iscsi --fs-type xfs) ;;
     iscsi-block) args+=(--protocol iscsi --block) ;;
+    iscsi-detached) args+=(--protocol iscsi --fs-type ext4 --param detachedVolumesFromSnapshots=true) ;;
     nfs-*) args+=(--protocol nfs --nfs-version "${f#nfs-}") ;;
     *) echo "unknown flavour $f"; rc=2; continue ;;
   esac
