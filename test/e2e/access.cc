@@ -42,8 +42,7 @@ std::set<std::string> splitCommas(const std::string& s) {
 
 class AccessRunner {
  public:
-  explicit AccessRunner(const AccessConfig& c)
-      : cfg_(c), csi_(c.controllerEndpoint, c.nodeEndpoint, c.kubeletDir, c.driverName) {
+  explicit AccessRunner(const AccessConfig& c) : cfg_(c), csi_(c.stack) {
     spec_.protocol = "iscsi";
     spec_.fsType = c.fsType;
     spec_.sizeBytes = c.sizeBytes;
@@ -104,7 +103,7 @@ bool AccessRunner::baseline() {
                 disksBefore_ = scsiDisks();
                 *d = std::to_string(sessionsBefore_.size()) + " sessions, " +
                      std::to_string(disksBefore_.size()) + " SCSI disks";
-                return readSimCounts(cfg_.simUrl, &simBefore_, d);
+                return readSimCounts(cfg_.stack.simUrl, &simBefore_, d);
               }) &&
          step("NodeGetInfo", [&](std::string* d) {
            grpc::Status s = csi_.nodeGetInfo(&nodeId_);
@@ -182,8 +181,8 @@ std::string AccessRunner::leftOnNode() const {
   if (disks.size() > disksBefore_.size()) {
     left += std::to_string(disks.size() - disksBefore_.size()) + " new SCSI disks; ";
   }
-  for (const auto& m : mountsUnder(cfg_.kubeletDir)) left += "mount " + m + "; ";
-  for (const auto& r : filesIn(cfg_.stateDir + "/volumes")) left += "record " + r + "; ";
+  for (const auto& m : mountsUnder(cfg_.stack.kubeletDir)) left += "mount " + m + "; ";
+  for (const auto& r : filesIn(cfg_.stack.stateDir + "/volumes")) left += "record " + r + "; ";
   return left;
 }
 
@@ -216,7 +215,7 @@ bool AccessRunner::teardown(const E2eVolume& v, const std::vector<std::string>& 
     return left.empty();
   });
   ok &= step("nothing left on TrueNAS", [&](std::string* d) {
-    return simBackToBaseline(cfg_.simUrl, simBefore_, kSweepWait, d);
+    return simBackToBaseline(cfg_.stack.simUrl, simBefore_, kSweepWait, d);
   });
   return ok;
 }
@@ -408,7 +407,7 @@ bool AccessRunner::flags() {
             step("NodePublish readonly + nosuid at a second target",
                  [&](std::string* d) {
                    ro = v;
-                   ro.target = cfg_.kubeletDir + "/pods/e2e-" + v.name +
+                   ro.target = cfg_.stack.kubeletDir + "/pods/e2e-" + v.name +
                                "-ro/volumes/kubernetes.io~csi/" + v.name + "/mount";
                    std::error_code ec;
                    std::filesystem::create_directories(

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "test/e2e/stack_flags.h"
 #include "test/e2e/steps.h"
 
 namespace tnascsi::e2e {
@@ -36,12 +37,7 @@ struct AccessSecrets {
 };
 
 struct AccessConfig {
-  std::string controllerEndpoint;
-  std::string nodeEndpoint;
-  std::string simUrl;
-  std::string kubeletDir = "/var/lib/kubelet";
-  std::string stateDir = "/var/lib/truenas-csi";
-  std::string driverName = "csi.truenas-csi.io";
+  StackEndpoints stack;
   int64_t sizeBytes = 64LL << 20;
   std::string fsType = "ext4";
   AccessSecrets secrets;

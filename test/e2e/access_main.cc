@@ -39,13 +39,10 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (a == "--controller") {
-      cfg.controllerEndpoint = next();
-    } else if (a == "--node") {
-      cfg.nodeEndpoint = next();
-    } else if (a == "--sim-url") {
-      cfg.simUrl = next();
-    } else if (a == "--secrets-file") {
+    if (tnascsi::e2e::takeStackFlag(a, next, &cfg.stack)) {
+      continue;
+    }
+    if (a == "--secrets-file") {
       secretsFile = next();
     } else if (a == "--scenario") {
       scenarios.push_back(next());
@@ -57,17 +54,14 @@ int main(int argc, char** argv) {
       cfg.sizeBytes = static_cast<int64_t>(mib) << 20;
     } else if (a == "--fs-type") {
       cfg.fsType = next();
-    } else if (a == "--kubelet-dir") {
-      cfg.kubeletDir = next();
-    } else if (a == "--state-dir") {
-      cfg.stateDir = next();
     } else if (a == "--report-dir") {
       reportDir = next();
     } else {
       return usage();
     }
   }
-  if (cfg.controllerEndpoint.empty() || cfg.nodeEndpoint.empty() || secretsFile.empty()) {
+  if (cfg.stack.controllerEndpoint.empty() || cfg.stack.nodeEndpoint.empty() ||
+      secretsFile.empty()) {
     return usage();
   }
   std::string error;

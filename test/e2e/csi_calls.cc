@@ -35,13 +35,12 @@ csi::v1::VolumeCapability VolumeSpec::capability() const {
   return cap;
 }
 
-CsiCalls::CsiCalls(const std::string& controllerEndpoint, const std::string& nodeEndpoint,
-                   std::string kubeletDir, std::string driverName)
-    : nodeEndpoint_(nodeEndpoint),
-      kubeletDir_(std::move(kubeletDir)),
-      driverName_(std::move(driverName)),
+CsiCalls::CsiCalls(const StackEndpoints& stack)
+    : nodeEndpoint_(stack.nodeEndpoint),
+      kubeletDir_(stack.kubeletDir),
+      driverName_(stack.driverName),
       controller_(csi::v1::Controller::NewStub(
-          grpc::CreateChannel(controllerEndpoint, grpc::InsecureChannelCredentials()))) {
+          grpc::CreateChannel(stack.controllerEndpoint, grpc::InsecureChannelCredentials()))) {
   reconnectNode();
 }
 

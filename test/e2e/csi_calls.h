@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "proto/csi.grpc.pb.h"
+#include "test/e2e/stack_flags.h"
 
 namespace tnascsi::e2e {
 
@@ -43,8 +44,7 @@ struct Secrets {
 
 class CsiCalls {
  public:
-  CsiCalls(const std::string& controllerEndpoint, const std::string& nodeEndpoint,
-           std::string kubeletDir, std::string driverName);
+  explicit CsiCalls(const StackEndpoints& stack);
 
   // "code N (NAME): message" for a failed call.
   static std::string describe(const char* what, const grpc::Status& s);

@@ -35,13 +35,10 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (a == "--controller") {
-      cfg.controllerEndpoint = next();
-    } else if (a == "--node") {
-      cfg.nodeEndpoint = next();
-    } else if (a == "--sim-url") {
-      cfg.simUrl = next();
-    } else if (a == "--protocol") {
+    if (tnascsi::e2e::takeStackFlag(a, next, &cfg.stack)) {
+      continue;
+    }
+    if (a == "--protocol") {
       cfg.spec.protocol = next();
     } else if (a == "--fs-type") {
       cfg.spec.fsType = next();
@@ -58,17 +55,13 @@ int main(int argc, char** argv) {
       auto eq = kv.find('=');
       if (eq == std::string::npos) return usage();
       cfg.spec.parameters[kv.substr(0, eq)] = kv.substr(eq + 1);
-    } else if (a == "--kubelet-dir") {
-      cfg.kubeletDir = next();
-    } else if (a == "--state-dir") {
-      cfg.stateDir = next();
     } else if (a == "--report") {
       report = next();
     } else {
       return usage();
     }
   }
-  if (cfg.controllerEndpoint.empty() || cfg.nodeEndpoint.empty()) return usage();
+  if (cfg.stack.controllerEndpoint.empty() || cfg.stack.nodeEndpoint.empty()) return usage();
   std::printf("lifecycle %s: protocol=%s %s\n", cfg.name.c_str(), cfg.spec.protocol.c_str(),
               cfg.spec.block ? "block"
                              : (cfg.spec.protocol == "nfs" ? ("v" + cfg.spec.nfsVersion).c_str()

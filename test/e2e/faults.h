@@ -13,17 +13,13 @@
 #include <string>
 #include <vector>
 
+#include "test/e2e/stack_flags.h"
 #include "test/e2e/steps.h"
 
 namespace tnascsi::e2e {
 
 struct FaultsConfig {
-  std::string controllerEndpoint;  // unix:///…
-  std::string nodeEndpoint;
-  std::string simUrl;  // http://127.0.0.1:PORT (simulator control plane)
-  std::string kubeletDir = "/var/lib/kubelet";
-  std::string stateDir = "/var/lib/truenas-csi";
-  std::string driverName = "csi.truenas-csi.io";
+  StackEndpoints stack;
   std::vector<std::string> hook;  // command + leading args for restart-agent / restart-iscsid
   std::string agentPidFile;       // holds the node agent's current pid
   std::string configfsRoot = "/sys/kernel/config/target";

@@ -53,9 +53,7 @@ std::string AgentSample::text() const {
 }
 
 FaultRun::FaultRun(const FaultsConfig& config, std::string scenario)
-    : cfg_(config),
-      scenario_(std::move(scenario)),
-      csi_(config.controllerEndpoint, config.nodeEndpoint, config.kubeletDir, config.driverName) {}
+    : cfg_(config), scenario_(std::move(scenario)), csi_(config.stack) {}
 
 ScenarioResult FaultRun::finish(bool ok, double seconds) const {
   ScenarioResult r;
@@ -109,7 +107,7 @@ bool FaultRun::baseline() {
                 disksBefore_ = scsiDisks();
                 *d = std::to_string(sessionsBefore_.size()) + " sessions, " +
                      std::to_string(disksBefore_.size()) + " SCSI disks";
-                return readSimCounts(cfg_.simUrl, &simBefore_, d);
+                return readSimCounts(cfg_.stack.simUrl, &simBefore_, d);
               }) &&
          step("NodeGetInfo", [&](std::string* d) {
            grpc::Status s = csi_.nodeGetInfo(&nodeId_);
@@ -185,9 +183,10 @@ bool FaultRun::nodeClean(std::string* d, size_t allowedExtraSessions) const {
   if (disks.size() > disksBefore_.size() + allowedExtraSessions) {
     left += std::to_string(disks.size()) + " SCSI disks; ";
   }
-  for (const auto& m : mountsUnder(cfg_.kubeletDir)) left += "mount " + m + "; ";
-  for (const auto& r : filesIn(cfg_.stateDir + "/volumes")) left += "record " + r + "; ";
-  for (const auto& r : filesIn(cfg_.stateDir + "/sessions")) left += "session marker " + r + "; ";
+  for (const auto& m : mountsUnder(cfg_.stack.kubeletDir)) left += "mount " + m + "; ";
+  for (const auto& r : filesIn(cfg_.stack.stateDir + "/volumes")) left += "record " + r + "; ";
+  for (const auto& r : filesIn(cfg_.stack.stateDir + "/sessions"))
+    left += "session marker " + r + "; ";
   *d = left.empty()
            ? std::to_string(sessions.size()) + " sessions, " + std::to_string(disks.size()) +
                  " SCSI disks, no mounts, records or session markers"
@@ -199,7 +198,7 @@ bool FaultRun::nothingLeft(size_t allowedExtraSessions) {
   bool node = step("nothing left on the node",
                    [&](std::string* d) { return nodeClean(d, allowedExtraSessions); });
   bool sim = step("nothing left on TrueNAS", [&](std::string* d) {
-    return simBackToBaseline(cfg_.simUrl, simBefore_, kSweepWait, d);
+    return simBackToBaseline(cfg_.stack.simUrl, simBefore_, kSweepWait, d);
   });
   return node && sim;
 }

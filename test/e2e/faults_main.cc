@@ -51,13 +51,10 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (a == "--controller") {
-      cfg.controllerEndpoint = next();
-    } else if (a == "--node") {
-      cfg.nodeEndpoint = next();
-    } else if (a == "--sim-url") {
-      cfg.simUrl = next();
-    } else if (a == "--agent-pidfile") {
+    if (tnascsi::e2e::takeStackFlag(a, next, &cfg.stack)) {
+      continue;
+    }
+    if (a == "--agent-pidfile") {
       cfg.agentPidFile = next();
     } else if (a == "--hook") {
       cfg.hook.push_back(next());
@@ -69,17 +66,13 @@ int main(int argc, char** argv) {
       cfg.outageSeconds = positive(a, next());
     } else if (a == "--heal-wait") {
       cfg.healWaitSeconds = positive(a, next());
-    } else if (a == "--kubelet-dir") {
-      cfg.kubeletDir = next();
-    } else if (a == "--state-dir") {
-      cfg.stateDir = next();
     } else if (a == "--report-dir") {
       reportDir = next();
     } else {
       return usage();
     }
   }
-  if (cfg.controllerEndpoint.empty() || cfg.nodeEndpoint.empty() || cfg.hook.empty() ||
+  if (cfg.stack.controllerEndpoint.empty() || cfg.stack.nodeEndpoint.empty() || cfg.hook.empty() ||
       cfg.agentPidFile.empty()) {
     return usage();
   }

@@ -28,10 +28,7 @@ uint64_t sizeOf(const std::string& path, bool block) {
 
 class Runner {
  public:
-  explicit Runner(const LifecycleConfig& c)
-      : cfg_(c),
-        spec_(c.spec),
-        csi_(c.controllerEndpoint, c.nodeEndpoint, c.kubeletDir, c.driverName) {}
+  explicit Runner(const LifecycleConfig& c) : cfg_(c), spec_(c.spec), csi_(c.stack) {}
 
   LifecycleResult run();
 
@@ -128,8 +125,8 @@ bool Runner::nothingLeftOnNode(std::string* d) const {
     left += std::to_string(sessions.size()) + " sessions; ";
   }
   if (disks.size() > disksBefore_.size()) left += std::to_string(disks.size()) + " SCSI disks; ";
-  for (const auto& m : mountsUnder(cfg_.kubeletDir)) left += "mount " + m + "; ";
-  for (const auto& r : filesIn(cfg_.stateDir + "/volumes")) left += "record " + r + "; ";
+  for (const auto& m : mountsUnder(cfg_.stack.kubeletDir)) left += "mount " + m + "; ";
+  for (const auto& r : filesIn(cfg_.stack.stateDir + "/volumes")) left += "record " + r + "; ";
   *d = left.empty() ? "no sessions, disks, mounts or attach records" : left;
   return left.empty();
 }
@@ -147,7 +144,7 @@ LifecycleResult Runner::run() {
                    disksBefore_ = scsiDisks();
                    *d = std::to_string(sessionsBefore_.size()) + " sessions, " +
                         std::to_string(disksBefore_.size()) + " SCSI disks";
-                   return readSimCounts(cfg_.simUrl, &simBefore, d);
+                   return readSimCounts(cfg_.stack.simUrl, &simBefore, d);
                  }) &&
             step("NodeGetInfo",
                  [&](std::string* d) {
@@ -228,7 +225,7 @@ LifecycleResult Runner::run() {
   }
   torn &= step("nothing left on the node", [&](std::string* d) { return nothingLeftOnNode(d); });
   torn &= step("nothing left on TrueNAS", [&](std::string* d) {
-    return simBackToBaseline(cfg_.simUrl, simBefore, kSweepWait, d);
+    return simBackToBaseline(cfg_.stack.simUrl, simBefore, kSweepWait, d);
   });
   LifecycleResult result;
   result.ok = ok && torn;

@@ -14,17 +14,13 @@
 #include <vector>
 
 #include "test/e2e/csi_calls.h"
+#include "test/e2e/stack_flags.h"
 #include "test/e2e/steps.h"
 
 namespace tnascsi::e2e {
 
 struct LifecycleConfig {
-  std::string controllerEndpoint;  // unix:///…
-  std::string nodeEndpoint;
-  std::string simUrl;  // http://127.0.0.1:PORT (control plane, for leftover checks)
-  std::string kubeletDir = "/var/lib/kubelet";
-  std::string stateDir = "/var/lib/truenas-csi";
-  std::string driverName = "csi.truenas-csi.io";
+  StackEndpoints stack;
   VolumeSpec spec;
   std::string name = "pvc-e2e";
 };

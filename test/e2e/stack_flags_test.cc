@@ -1,0 +1,30 @@
+// The drivers' shared connection flags: each is consumed with its value, others are left alone.
+#include "test/e2e/stack_flags.h"
+
+#include <gtest/gtest.h>
+
+namespace tnascsi::e2e {
+namespace {
+
+TEST(StackFlags, TakesTheConnectionFlagsAndLeavesOthers) {
+  StackEndpoints s;
+  int asked = 0;
+  auto value = [&] { return "v" + std::to_string(++asked); };
+  EXPECT_TRUE(takeStackFlag("--controller", value, &s));
+  EXPECT_TRUE(takeStackFlag("--node", value, &s));
+  EXPECT_TRUE(takeStackFlag("--sim-url", value, &s));
+  EXPECT_TRUE(takeStackFlag("--kubelet-dir", value, &s));
+  EXPECT_TRUE(takeStackFlag("--state-dir", value, &s));
+  EXPECT_FALSE(takeStackFlag("--protocol", value, &s));
+  EXPECT_FALSE(takeStackFlag("--controllerx", value, &s));
+  EXPECT_EQ(asked, 5);  // refused flags do not consume a value
+  EXPECT_EQ(s.controllerEndpoint, "v1");
+  EXPECT_EQ(s.nodeEndpoint, "v2");
+  EXPECT_EQ(s.simUrl, "v3");
+  EXPECT_EQ(s.kubeletDir, "v4");
+  EXPECT_EQ(s.stateDir, "v5");
+  EXPECT_EQ(s.driverName, "csi.truenas-csi.io");
+}
+
+}  // namespace
+}  // namespace tnascsi::e2e
