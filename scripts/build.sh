@@ -10,6 +10,8 @@ case "$flavour" in
   asan) dir="$root/build-asan"; extra=(-DTNAS_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug) ;;
   *) echo "usage: build.sh release|asan [ninja args]" >&2; exit 2 ;;
 esac
+# ccache keys relative to the tree, so clones and worktrees in other folders share hits.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$root}" CCACHE_NOHASHDIR=1
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
 if [[ ! -f "$dir/build.ninja" ]]; then
