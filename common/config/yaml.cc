@@ -43,7 +43,7 @@ class TreeBuilder final : public YAML::EventHandler {
  public:
   explicit TreeBuilder(const SourceText& source) : src_(source) {}
 
-  Var takeRoot() { return std::move(root_); }
+  const Var& root() const { return root_; }
 
   void OnDocumentStart(const YAML::Mark& mark) override {
     if (documents_++ == 0) return;
@@ -91,7 +91,7 @@ class TreeBuilder final : public YAML::EventHandler {
     if (tag == "?") {
       StatusOr<Var> resolved = resolvePlain(value, lineOf(mark));
       if (!resolved.ok()) throw Refused{resolved.status()};
-      addValue(std::move(*resolved));
+      addValue(*resolved);
     } else {
       addValue(Var(value));
     }
@@ -150,12 +150,12 @@ class TreeBuilder final : public YAML::EventHandler {
     f.haveKey = true;
   }
 
-  void addValue(Var value) { addValueTo(frames_.size(), std::move(value)); }
+  void addValue(const Var& value) { addValueTo(frames_.size(), value); }
 
   // Adds a value to frames_[parent - 1] (the root when parent is 0).
-  void addValueTo(size_t parent, Var value) {
+  void addValueTo(size_t parent, const Var& value) {
     if (parent == 0) {
-      root_ = std::move(value);
+      root_ = value;
       return;
     }
     Frame& f = frames_[parent - 1];
@@ -207,7 +207,7 @@ StatusOr<Poco::Dynamic::Var> parseYaml(std::string_view text) {
   } catch (const YAML::Exception& e) {
     return yaml_internal::fromYamlCpp(e, source);
   }
-  return builder.takeRoot();
+  return StatusOr<Poco::Dynamic::Var>(builder.root());
 }
 
 }  // namespace tnascsi::common

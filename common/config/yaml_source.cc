@@ -57,10 +57,11 @@ StatusOr<size_t> SourceText::quotedEnd(size_t pos, int line) const {
   size_t end = kNone;
   while (i < text_.size()) {
     const char c = text_[i];
-    if (quote == '"' && c == '\\') {
+    // A backslash escape in double quotes, or '' in single quotes: two characters of content.
+    const bool escape =
+        quote == '"' ? c == '\\' : c == quote && i + 1 < text_.size() && text_[i + 1] == quote;
+    if (escape) {
       i += 2;
-    } else if (c == quote && quote == '\'' && i + 1 < text_.size() && text_[i + 1] == '\'') {
-      i += 2;  // '' inside single quotes
     } else if (c == quote) {
       end = i + 1;
       break;
