@@ -1,20 +1,21 @@
-// A parser for the subset of YAML that configuration files need. It produces the same Poco types
-// as Poco::JSON::Parser, so YAML and JSON configs are handled identically downstream:
+// YAML config files, parsed with yaml-cpp's event parser (Debian's libyaml-cpp-dev) into the same
+// Poco types as Poco::JSON::Parser, so YAML and JSON configs are handled identically downstream:
 //   mapping -> Poco::JSON::Object::Ptr (keys keep file order), sequence -> Poco::JSON::Array::Ptr,
 //   string -> std::string, integer -> Poco::Int64, float -> double, bool -> bool, null -> empty
 //   Var.
 //
-// Supported: block mappings and sequences nested by indentation (including `- key: v` items and a
-// sequence at the same indentation as its parent key), plain / 'single' / "double" quoted scalars
-// (with escapes), literal `|` and folded `>` block scalars (chomping and indentation indicators),
-// comments, one optional `---` document start and `...` end, flow collections `[a, b]` and
-// `{a: 1}` (may span lines), YAML 1.2 core-schema scalars (null, ~, empty; true/false; decimal,
-// 0x, 0o integers; floats, .inf, .nan). Quoted scalars are always strings; yes/no/on/off are
-// strings.
+// The syntax is YAML 1.2's (block and flow collections, plain/quoted/literal/folded scalars,
+// comments, a `%YAML` directive, `---`/`...` markers, `? ` is the one exception below). Plain
+// scalars resolve with the YAML 1.2 core schema (null, ~, empty; true/false; decimal, 0x, 0o
+// integers; floats, .inf, .nan); quoted and block scalars are always strings; yes/no/on/off are
+// strings. Mapping keys are strings as written.
 //
-// Rejected with InvalidArgument "line N: ...": tabs in indentation, anchors (&), aliases (*),
-// tags (!), directives (%), explicit keys (?), complex keys, multiple documents, duplicate keys,
-// multi-line plain or quoted scalars, bad indentation, nesting deeper than 64 levels.
+// Refused with InvalidArgument "line N: ...": duplicate keys (yaml-cpp 0.7 keeps the last one),
+// anchors (&) and aliases (*) (an alias bomb would expand exponentially in the tree), tags (!),
+// explicit keys (?), collections as keys, multiple documents, nesting deeper than 64 levels, and
+// what yaml-cpp 0.7 lets through although YAML forbids it: an unterminated quoted scalar, text
+// after a closing quote, a block-mapping line without ':', an empty entry in a flow sequence.
+// Every syntax error of yaml-cpp keeps its line (a tab in the indentation is named).
 //
 // Thread-safety: parseYaml is a pure function; it may be called concurrently.
 #pragma once

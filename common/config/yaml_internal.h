@@ -1,14 +1,14 @@
-// Internal helpers of the config parsers: YAML scalar resolution, quoted-scalar unescaping and
-// block-scalar assembly (yaml_scalar.cc), and a strict JSON syntax check (json_check.cc). Not part
-// of the public interface; include common/config/yaml.h instead. All functions are pure and
-// thread-safe.
+// Internal helpers of the config parsers: YAML scalar resolution (yaml_scalar.cc), the source-text
+// checks that complete yaml-cpp 0.7 (yaml_source.cc), and a strict JSON syntax check
+// (json_check.cc). Not part of the public interface; include common/config/yaml.h instead. All
+// functions are pure and thread-safe.
 #pragma once
 
 #include <Poco/Dynamic/Var.h>
 
+#include <cstddef>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "common/base/status.h"
 
@@ -23,18 +23,46 @@ Status errorAt(int line, std::string_view message);
 // else -> std::string. `text` must already be trimmed.
 StatusOr<Poco::Dynamic::Var> resolvePlain(std::string_view text, int line);
 
-// Parses the quoted scalar whose opening quote (' or ") is at text[pos]. On success `pos` points
-// just past the closing quote. Single quotes know only the '' escape; double quotes support the
-// YAML escapes (\n \t \" \\ \xXX \uXXXX \UXXXXXXXX ...). Unterminated strings (including
-// multi-line ones, which are not supported) and unknown escapes are InvalidArgument.
-StatusOr<std::string> parseQuoted(std::string_view text, size_t& pos, int line);
-
-// Assembles a block scalar from its content lines (indentation already removed; empty lines are
-// ""). style is '|' (literal) or '>' (folded); chomp is '-' (strip), '+' (keep) or 0 (clip).
-std::string assembleBlockScalar(const std::vector<std::string>& lines, char style, char chomp);
-
 // Checks strict JSON (RFC 8259) syntax and rejects duplicate keys, so JSON errors carry
 // "line N: invalid JSON: ..." like YAML ones. OK means Poco's parser will accept the text.
 Status checkJsonSyntax(std::string_view text);
+
+// The YAML text as yaml-cpp saw it (no byte-order mark), for the checks yaml-cpp 0.7 leaves out.
+// Positions are yaml-cpp marks' byte offsets; lines are 1-based. Every check passes when the text
+// at a position is not what the event implies, so a surprise in yaml-cpp cannot refuse valid YAML.
+class SourceText {
+ public:
+  static constexpr size_t kNone = std::string_view::npos;
+
+  explicit SourceText(std::string_view text);
+
+  char charAt(size_t pos) const { return pos < text_.size() ? text_[pos] : '\0'; }
+  // True if the line holding `pos` starts with `prefix`.
+  bool lineStartsWith(size_t pos, std::string_view prefix) const;
+  // The plain key written at `pos` (up to its ':'), trimmed; "" when there is none.
+  std::string plainKeyAt(size_t pos) const;
+  // For a quoted scalar at `pos`: the position past its closing quote, after checking that it is
+  // terminated and that only a comment, ':', ',', ']' or '}' follows it on its line. kNone when
+  // the scalar at `pos` is not quoted.
+  StatusOr<size_t> quotedEnd(size_t pos, int line) const;
+  // The position just past the plain scalar `value` written at `pos`, kNone if it is not
+  // written there as-is (a multi-line plain scalar).
+  size_t afterPlain(size_t pos, std::string_view value) const;
+  // A block-mapping key that ends before `after` must be followed by ':' ("just text" is not a
+  // key, "? k" explicit keys are not supported).
+  Status checkColonAfterKey(size_t keyPos, size_t after, int line) const;
+  // The 1-based line of a yaml-cpp error mark, clamped to the last line with content (yaml-cpp
+  // points past the end for "end of ... not found", or gives no mark).
+  int clampedLine(int markLine, size_t markPos) const;
+  // True if the leading whitespace of 1-based `line` holds a tab.
+  bool tabInIndentation(int line) const;
+
+ private:
+  size_t skipBlanks(size_t pos) const;
+
+  std::string_view text_;
+  size_t contentEnd_ = 0;  // just past the last non-whitespace character
+  int lastContentLine_ = 1;
+};
 
 }  // namespace tnascsi::common::yaml_internal

@@ -6,8 +6,10 @@
 #
 #   guest-stage2.sh <io-dir>
 #
-# The I/O share holds: job.sh (the job: script + args), job.env (TNAS_* variables to export);
-# this script writes: output (the job's stdout+stderr), status, timings, services.log, results/.
+# run-in-guest.sh copies this script into the I/O share and /init runs it from there. The share
+# holds: job.sh (the job: script + args), job.env (TNAS_* variables to export), host-paths (the
+# host paths the job needs, NUL-separated); this script writes: output (the job's stdout+stderr),
+# status, timings, services.log, results/.
 IO="$1"
 [[ -n "${tnas_debug:-}" ]] && set -x
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -36,9 +38,38 @@ overlay_dir() {  # overlay_dir <dir>: tmpfs over <dir> with a copy of its conten
   cp -a "$tmp/." "$d/" 2>/dev/null
   rm -rf "$tmp"
 }
+# /tmp, /root and /var/tmp are the guest's own; the host's stay reachable under /run/host-view
+# (/init mounts the host's /tmp there; /root and /var/tmp are kept before tmpfs covers them).
+declare -A host_view=([/tmp]=/run/hosttmp [/root]=/run/host-view/root [/var/tmp]=/run/host-view/var-tmp)
+for d in /root /var/tmp; do
+  mkdir -p "${host_view[$d]}" && mount --bind "$d" "${host_view[$d]}" || die "cannot keep host $d"
+done
 for d in /root /var/tmp /var/log; do
   mount -t tmpfs -o mode=755 tmpfs "$d" || die "tmpfs over $d"
 done
+# bind_host_path <path>: when <path> lies under a directory the guest hides, binds the host's entry
+# of that directory that holds it (read-only) at the same place, so the path means what it means
+# on the host. Returns 1 only when the host entry exists and cannot be bound.
+bind_host_path() {
+  local p="$1" d top src dst
+  for d in "${!host_view[@]}"; do
+    [[ "$p" == "$d"/?* ]] || continue
+    top="${p#"$d"/}"
+    top="${top%%/*}"
+    src="${host_view[$d]}/$top" dst="$d/$top"
+    [[ -e "$src" || -L "$src" ]] || return 0  # not on the host either: nothing to show
+    [[ -e "$dst" ]] && return 0               # already bound (or the guest's own, e.g. the I/O share)
+    if [[ -d "$src" ]]; then mkdir -p "$dst"; else : >"$dst"; fi
+    mount --bind -o ro "$src" "$dst" || { log "cannot bind host $dst"; return 1; }
+    log "host $dst bound in"
+  done
+  return 0
+}
+if [[ -f "$IO/host-paths" ]]; then
+  while IFS= read -r -d '' p; do
+    bind_host_path "$p" || die "cannot bind the host path $p"
+  done <"$IO/host-paths"
+fi
 for d in /var/lib/nfs /etc/iscsi /var/lib/iscsi /var/lib/rpcbind; do  # small, seeded
   [[ -d "$d" ]] || continue
   overlay_dir "$d"
@@ -110,17 +141,6 @@ log "services ready (initiator $iname)"
 # The job.
 set -a
 [[ -f "$IO/job.env" ]] && . "$IO/job.env"
-# Host paths under /tmp (hidden by the guest's own /tmp): bind the top directory of each in from
-# the read-only host /tmp share, so a build tree cloned under /tmp runs here unchanged.
-IFS=: read -r -a host_paths <<<"${TNAS_GUEST_HOST_PATHS:-}"
-for p in "${TNAS_GUEST_CWD:-}" "${host_paths[@]}"; do
-  [[ "$p" == /tmp/?* ]] || continue
-  top="${p#/tmp/}"
-  top="${top%%/*}"
-  [[ -e "/tmp/$top" || ! -d "/run/hosttmp/$top" ]] && continue
-  mkdir -p "/tmp/$top" && mount --bind -o ro "/run/hosttmp/$top" "/tmp/$top" ||
-    echo "stage2: cannot bind host /tmp/$top" >&2
-done
 set +a
 export TNAS_GUEST=1 TNAS_GUEST_IO="$IO" TNAS_RESULTS_DIR="$IO/results" TNAS_GUEST_INITIATOR="$iname"
 mkdir -p "$IO/results"

@@ -13,8 +13,11 @@
 # that is set) and TNAS_GUEST_IO.
 #
 # Exit status: the script's; 124 on timeout; 125 when the rig itself failed (no result).
-# Paths under the host's /tmp are hidden by the guest's own /tmp; the job's cwd and every path in
-# TNAS_GUEST_HOST_PATHS (colon-separated, e.g. a build tree cloned under /tmp) are bound in read-only.
+# The guest has its own /tmp, /root and /var/tmp, which hide the host's. The host paths the job
+# names are bound in read-only at their own path before anything of the job runs: the script, the
+# cwd, every argument and TNAS_* value that is an existing absolute path, and every path in
+# TNAS_GUEST_HOST_PATHS (colon-separated). Stage 2 itself travels in the I/O share, so the rig runs
+# from a clone anywhere (/tmp/x, /root/x, a path with spaces).
 # Host environment: TNAS_GUEST_DIR (guest cache, default /var/cache/tnas-guest), TNAS_GUEST_RESULTS,
 # TNAS_GUEST_CONSOLE (file to keep the full console log), TNAS_GUEST_QUIET=1 (no job output echo).
 set -uo pipefail
@@ -32,7 +35,7 @@ while (($#)); do
     *) break ;;
   esac
 done
-(($#)) || { sed -n '2,20p' "${BASH_SOURCE[0]}" >&2; exit 2; }
+(($#)) || { sed -n '2,22p' "${BASH_SOURCE[0]}" >&2; exit 2; }
 script="$(realpath "$1")"; shift
 [[ -r "$script" ]] || { echo "run-in-guest: cannot read $script" >&2; exit 2; }
 
@@ -48,10 +51,27 @@ cleanup() { rm -rf "$io" "$console"; }
 trap cleanup EXIT
 chmod 755 "$io"
 
-# The guest has its own /tmp, /var/tmp and /root: a script from there travels in the I/O share.
-if [[ "$script" == /tmp/* || "$script" == /var/tmp/* || "$script" == /root/* ]]; then
-  cp "$script" "$io/job-script.sh" && script="$io/job-script.sh"
-fi
+# Stage 2 runs from the I/O share (mounted at its host path by /init), never from the tree that
+# holds it: that tree may be under a directory the guest hides until stage 2 binds it.
+stage2="${TNAS_GUEST_STAGE2:-$here/guest-stage2.sh}"
+cp "$stage2" "$io/stage2.sh" || { echo "run-in-guest: cannot read stage 2 $stage2" >&2; exit 125; }
+# The host paths the job needs, NUL-separated (spaces and newlines survive): stage 2 binds those
+# under the guest's own /tmp, /root, /var/tmp before it starts anything else.
+host_paths() {
+  local p v name
+  printf '%s\0' "$script" "$cwd"
+  for p in "$@"; do [[ "$p" == /?* && -e "$p" ]] && printf '%s\0' "$p"; done
+  while IFS= read -r -d '' v; do
+    name="${v%%=*}"
+    [[ "$name" == TNAS_* && "$name" != TNAS_GUEST_* ]] || continue
+    p="${v#*=}"
+    [[ "$p" == /?* && -e "$p" ]] && printf '%s\0' "$p"
+  done < <(env -0)
+  local extra
+  IFS=: read -r -a extra <<<"${TNAS_GUEST_HOST_PATHS:-}"
+  for p in "${extra[@]}"; do [[ -n "$p" ]] && printf '%s\0' "$p"; done
+}
+host_paths "$@" >"$io/host-paths"
 { printf 'exec bash %q' "$script"; printf ' %q' "$@"; echo; } >"$io/job.sh"
 { declare -px | sed -n 's/^declare -x \(TNAS_[A-Za-z0-9_]*=\)/\1/p'
   printf 'TNAS_GUEST_CWD=%q\n' "$cwd"; } >"$io/job.env"
@@ -61,7 +81,7 @@ timeout --foreground -k 5 "$timeout_s" qemu-system-x86_64 \
   -accel tcg -cpu max -m "$mem" -smp 2 -nographic -no-reboot -nic none -nodefaults \
   -serial stdio -monitor none \
   -kernel "$guest/vmlinuz" -initrd "$guest/initrd.img" \
-  -append "console=ttyS0 panic=-1 ${TNAS_GUEST_KERNEL_ARGS:-quiet loglevel=4} tnas_io=$io tnas_stage2=${TNAS_GUEST_STAGE2:-$here/guest-stage2.sh}" \
+  -append "console=ttyS0 panic=-1 ${TNAS_GUEST_KERNEL_ARGS:-quiet loglevel=4} tnas_io=$io tnas_stage2=$io/stage2.sh" \
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
   -virtfs "local,path=$io,mount_tag=tnasio,security_model=none,multidevs=remap" \
   -virtfs local,path=/tmp,mount_tag=hosttmp,security_model=none,readonly=on,multidevs=remap \
