@@ -16,6 +16,7 @@
 #include "controller/service/backend_readiness.h"
 #include "controller/service/controller_config.h"
 #include "controller/service/controller_service.h"
+#include "controller/truenas/connection_pool.h"
 #include "controller/truenas/truenas_client.h"
 #include "controller/truenas/ws_connection.h"
 
@@ -52,14 +53,18 @@ int main(int argc, char** argv) {
           .kv("backends", std::to_string(resolved->backends.size()))
       << "truenas-csi-controller starting";
 
-  // One persistent connection and client per backend.
-  std::vector<std::unique_ptr<controller::truenas::WsConnection>> connections;
+  // One client per backend over a small pool of persistent connections.
+  std::vector<std::unique_ptr<controller::truenas::ConnectionPool>> connections;
   std::vector<std::unique_ptr<controller::truenas::TrueNasClient>> clients;
   controller::provision::BackendRegistry registry;
   std::vector<controller::BackendReadiness::Entry> readinessEntries;
   for (const auto& spec : resolved->backends) {
-    connections.push_back(std::make_unique<controller::truenas::WsConnection>(
-        spec.connection, common::systemClock()));
+    connections.push_back(std::make_unique<controller::truenas::ConnectionPool>(
+        spec.connection, common::systemClock(),
+        [options = spec.connection](controller::truenas::AuthGuard& guard) {
+          return std::make_unique<controller::truenas::WsConnection>(options, common::systemClock(),
+                                                                     &guard);
+        }));
     clients.push_back(std::make_unique<controller::truenas::TrueNasClient>(*connections.back(),
                                                                            common::systemClock()));
     registry.add(std::make_unique<controller::provision::Backend>(spec.config, *clients.back()));

@@ -35,12 +35,25 @@ Status finish(BackendSpec& spec, const std::string& where) {
   return common::annotate(provision::validateBackendConfig(spec.config), where);
 }
 
-StatusOr<BackendSpec> fromObject(const Poco::JSON::Object::Ptr& obj, size_t index) {
+// Connections per backend: 1..8 (each logs in; ConnectionPool::loginBudget keeps the logins of
+// all of them under TrueNAS's limit).
+Status setConnections(BackendSpec& spec, int64_t n, const std::string& where) {
+  if (n == 0) return absl::OkStatus();
+  if (n < 1 || n > 8) {
+    return absl::InvalidArgumentError(where + ": connections must be between 1 and 8, got " +
+                                      std::to_string(n));
+  }
+  spec.connection.poolSize = static_cast<int>(n);
+  return absl::OkStatus();
+}
+
+StatusOr<BackendSpec> fromObject(const Poco::JSON::Object::Ptr& obj, size_t index,
+                                 int64_t defaultConnections) {
   std::string where = "backends[" + std::to_string(index) + "]";
   TNAS_RETURN_IF_ERROR(common::checkKnownKeys(
       obj,
       {"name", "truenas-url", "api-key-file", "parent-dataset", "portals", "portal", "nfs-server",
-       "ca-file", "insecure-skip-verify", "topology", "username"},
+       "ca-file", "insecure-skip-verify", "topology", "username", "connections"},
       where));
   BackendSpec spec;
   TNAS_ASSIGN_OR_RETURN(spec.config.name, common::getString(obj, "name"));
@@ -55,6 +68,9 @@ StatusOr<BackendSpec> fromObject(const Poco::JSON::Object::Ptr& obj, size_t inde
   TNAS_ASSIGN_OR_RETURN(spec.connection.caFile, common::getString(obj, "ca-file", ""));
   TNAS_ASSIGN_OR_RETURN(spec.connection.insecureSkipVerify,
                         common::getBool(obj, "insecure-skip-verify", false));
+  TNAS_ASSIGN_OR_RETURN(int64_t connections,
+                        common::getInt(obj, "connections", defaultConnections));
+  TNAS_RETURN_IF_ERROR(setConnections(spec, connections, where + ".connections"));
   TNAS_ASSIGN_OR_RETURN(auto topology, common::getObjectOrEmpty(obj, "topology"));
   for (const auto& key : topology->getNames()) {
     TNAS_ASSIGN_OR_RETURN(spec.config.topology[key], common::getString(topology, key));
@@ -82,6 +98,9 @@ void addControllerFlags(common::Flags& flags, ControllerFlags* o) {
                 "do not verify TrueNAS's TLS certificate (testing only)");
   flags.addStringList("backend-topology", &o->topology,
                       "key=value topology segment of the single backend's volumes (repeatable)");
+  flags.addInt("truenas-connections", &o->connections,
+               "authenticated connections per TrueNAS backend, 1-8 (default 4; opened only "
+               "under load)");
   flags.addString("default-backend", &o->defaultBackend,
                   "backend used when a StorageClass names none (default: the first)");
 }
@@ -107,6 +126,7 @@ StatusOr<ResolvedBackends> resolveBackends(const ControllerFlags& flags,
     spec.connection.apiKeyFile = flags.apiKeyFile;
     spec.connection.caFile = flags.caFile;
     spec.connection.insecureSkipVerify = flags.insecureSkipVerify;
+    TNAS_RETURN_IF_ERROR(setConnections(spec, flags.connections, "--truenas-connections"));
     if (flags.parentDataset.empty()) {
       return absl::InvalidArgumentError("--parent-dataset is required with --truenas-url");
     }
@@ -115,7 +135,7 @@ StatusOr<ResolvedBackends> resolveBackends(const ControllerFlags& flags,
   } else if (haveSection) {
     TNAS_ASSIGN_OR_RETURN(auto list, common::getObjectList(config, "backends"));
     for (size_t i = 0; i < list.size(); ++i) {
-      TNAS_ASSIGN_OR_RETURN(BackendSpec spec, fromObject(list[i], i));
+      TNAS_ASSIGN_OR_RETURN(BackendSpec spec, fromObject(list[i], i, flags.connections));
       for (const auto& other : out.backends) {
         if (other.config.name == spec.config.name) {
           return absl::InvalidArgumentError("backend name '" + spec.config.name +

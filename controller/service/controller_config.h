@@ -27,6 +27,9 @@ struct ControllerFlags {
   bool insecureSkipVerify = false;
   std::vector<std::string> topology;  // key=value
   std::string defaultBackend;
+  // Connections per backend (0 = the default of ConnectionOptions::poolSize); a backend's
+  // `connections` key overrides it.
+  int64_t connections = 0;
 };
 
 void addControllerFlags(common::Flags& flags, ControllerFlags* out);

@@ -28,6 +28,11 @@ struct ConnectionOptions {
   std::chrono::milliseconds callTimeout{60000};
   std::chrono::milliseconds pingInterval{30000};
   std::chrono::milliseconds pingTimeout{10000};
+  // Authenticated connections the controller may open to this backend (ConnectionPool). A second
+  // one opens only while every open one has `poolSpillAt` calls in flight, so an idle controller
+  // keeps one. TrueNAS runs 10 calls at once per connection, so one connection caps throughput.
+  int poolSize = 4;
+  int poolSpillAt = 6;
   // Calls running on the server at once (TrueNAS runs 10 and queues up to 20 per connection).
   int maxRunningCalls = 10;
   // Calls allowed to wait for a running slot; beyond that call() returns ResourceExhausted.
@@ -35,7 +40,8 @@ struct ConnectionOptions {
   // Reconnect backoff after a failed connection attempt: initial, doubling, capped, +-25 % jitter.
   std::chrono::milliseconds backoffInitial{1000};
   std::chrono::milliseconds backoffMax{60000};
-  // Authentication attempts allowed per rolling minute (TrueNAS locks out after 20).
+  // Authentication attempts allowed per rolling minute (TrueNAS locks out after 20), for all the
+  // connections of a pool together.
   int maxAuthAttemptsPerMinute = 5;
   // Largest server message accepted.
   size_t maxMessageBytes = 64u << 20;

@@ -40,11 +40,14 @@ bool validKeyFormat(const std::string& key) {
 
 }  // namespace
 
-WsConnection::WsConnection(ConnectionOptions options, common::Clock& clock)
+WsConnection::WsConnection(ConnectionOptions options, common::Clock& clock, AuthGuard* sharedGuard)
     : options_(std::move(options)),
       clock_(clock),
       endpoint_(parseEndpoint(options_.url)),
-      authGuard_(clock, options_.maxAuthAttemptsPerMinute),
+      ownGuard_(sharedGuard != nullptr
+                    ? nullptr
+                    : std::make_unique<AuthGuard>(clock, options_.maxAuthAttemptsPerMinute)),
+      authGuard_(sharedGuard != nullptr ? sharedGuard : ownGuard_.get()),
       rng_(std::random_device{}()) {
   keepalive_ = std::thread([this] { keepaliveLoop(); });
 }
@@ -192,7 +195,7 @@ Status WsConnection::connectAttempt(Deadline deadline) {
     tls_ = ctx;
   }
   const Poco::Net::Context::Ptr tls = tls_ ? *tls_ : Poco::Net::Context::Ptr();
-  TNAS_RETURN_IF_ERROR(authGuard_.beginAttempt(*key));
+  TNAS_RETURN_IF_ERROR(authGuard_->beginAttempt(*key));
   const auto connectDeadline = std::min(deadline, Deadline(clock_.now() + options_.connectTimeout));
   TNAS_ASSIGN_OR_RETURN(WireProtocol proto, probeProtocol(ep, tls, options_.connectTimeout));
 
@@ -271,7 +274,7 @@ Status WsConnection::authenticate(const std::shared_ptr<Conn>& conn, const std::
                           rawCall(conn, "auth.login_ex", json::makeArray({req}), deadline));
     const std::string type = json::getString(json::asObject(result), "response_type");
     if (type == "SUCCESS") {
-      authGuard_.recordSuccess();
+      authGuard_->recordSuccess();
       return absl::OkStatus();
     }
     if (type == "REDIRECT") {
@@ -288,7 +291,7 @@ Status WsConnection::authenticate(const std::shared_ptr<Conn>& conn, const std::
                   "; API keys for the CSI driver must not need OTP"
             : "TrueNAS rejected the API key for user " + options_.username + " (" +
                   (type.empty() ? std::string("no response_type") : type) + ")";
-    authGuard_.recordRejected(key, reason);
+    authGuard_->recordRejected(key, reason);
     return absl::PermissionDeniedError(reason);
   }
   TNAS_ASSIGN_OR_RETURN(json::Var result,
@@ -300,13 +303,13 @@ Status WsConnection::authenticate(const std::shared_ptr<Conn>& conn, const std::
     ok = false;
   }
   if (ok) {
-    authGuard_.recordSuccess();
+    authGuard_->recordSuccess();
     return absl::OkStatus();
   }
   const std::string reason =
       "TrueNAS rejected the API key (auth.login_with_api_key returned false): it is wrong, "
       "expired or revoked";
-  authGuard_.recordRejected(key, reason);
+  authGuard_->recordRejected(key, reason);
   return absl::PermissionDeniedError(reason);
 }
 

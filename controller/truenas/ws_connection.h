@@ -42,8 +42,10 @@ namespace tnascsi::controller::truenas {
 
 class WsConnection final : public RpcTransport {
  public:
-  // Does not connect; the first call (or protocol()) does.
-  WsConnection(ConnectionOptions options, common::Clock& clock);
+  // Does not connect; the first call (or protocol()) does. `sharedGuard` (optional) replaces the
+  // connection's own AuthGuard, so that the connections of one pool share one login budget; it
+  // must outlive this object.
+  WsConnection(ConnectionOptions options, common::Clock& clock, AuthGuard* sharedGuard = nullptr);
   ~WsConnection() override;
   WsConnection(const WsConnection&) = delete;
   WsConnection& operator=(const WsConnection&) = delete;
@@ -54,7 +56,7 @@ class WsConnection final : public RpcTransport {
   uint64_t connectionGeneration() const override;
 
   // Authentication attempts made (sent to TrueNAS) so far.
-  int authAttempts() const { return authGuard_.attemptsMade(); }
+  int authAttempts() const { return authGuard_->attemptsMade(); }
   // True while an authenticated connection is up.
   bool connected() const;
 
@@ -84,7 +86,8 @@ class WsConnection final : public RpcTransport {
   const ConnectionOptions options_;
   common::Clock& clock_;
   StatusOr<Endpoint> endpoint_;
-  AuthGuard authGuard_;
+  std::unique_ptr<AuthGuard> ownGuard_;  // null when a shared guard was given
+  AuthGuard* authGuard_;                 // ownGuard_ or the shared one
   std::atomic<uint64_t> idCounter_{0};
 
   std::mutex connectMu_;  // serializes connection attempts; taken before mu_

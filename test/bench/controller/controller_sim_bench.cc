@@ -7,7 +7,7 @@
 //  3. VmRSS idle (after the warm-up) and VmHWM (peak) of the process. The simulator runs in the
 //     same process, so both include it.
 // Not a test. Usage: controller_sim_bench [personality=25.04] [latency_ms=20]
-// [volumes_per_level=100]
+// [volumes_per_level=100] [connections=the controller's default pool size]
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/log/log.h"
+#include "controller/truenas/connection_options.h"
 #include "test/integration/conformance/controller_fixture.h"
 #include "test/integration/conformance/sim_backend.h"
 
@@ -38,9 +39,10 @@ long statusKiB(const char* key) {
 struct Fixture {
   std::unique_ptr<testing::SimBackend> sim;
   std::unique_ptr<testing::ControllerUnderTest> cut;
-  explicit Fixture(const std::string& personality) {
+  explicit Fixture(const std::string& personality, int connections = 1) {
     testing::SimBackend::Options options;
     options.personality = personality;
+    options.connections = connections;
     options.poolBytes = int64_t{1} << 50;
     sim = std::make_unique<testing::SimBackend>(options);
     controller::provision::BackendConfig config;
@@ -170,16 +172,18 @@ void countCalls(const std::string& personality) {
   });
 }
 
-void latency(const std::string& personality, int latencyMs, int perLevel) {
-  Fixture f(personality);
+void latency(const std::string& personality, int latencyMs, int perLevel, int connections) {
+  Fixture f(personality, connections);
   std::string warm;
   f.create("warm", "iscsi", &warm);
   sim::Json fault = sim::Json::object();
   fault.set("latency_ms", latencyMs);
   (void)f.sim->server().faults().set(fault);
   long idle = statusKiB("VmRSS:");
-  std::printf("\nCreateVolume (iSCSI) on %s with %d ms per TrueNAS call (simulator fault):\n",
-              personality.c_str(), latencyMs);
+  std::printf(
+      "\nCreateVolume (iSCSI) on %s with %d ms per TrueNAS call (simulator fault), up to %d "
+      "connections:\n",
+      personality.c_str(), latencyMs, connections);
   std::printf("  %-11s %8s %8s %8s %10s %12s\n", "concurrency", "volumes", "p50 ms", "p99 ms",
               "volumes/s", "calls/create");
   for (int concurrency : {1, 10, 50}) {
@@ -212,7 +216,14 @@ void latency(const std::string& personality, int latencyMs, int perLevel) {
                 pct(0.99), total / seconds,
                 static_cast<double>(f.sim->domainCalls()) / static_cast<double>(total),
                 failures ? "  (failures!)" : "");
+    if (concurrency == 1) {
+      const double physical =
+          static_cast<double>(f.sim->domainCalls()) / static_cast<double>(total) * latencyMs;
+      std::printf("  %-11s physical limit (calls x latency) %.1f ms; p50 is %.2fx of it\n", "",
+                  physical, pct(0.50) / physical);
+    }
   }
+  std::printf("  connections opened: %d\n", f.sim->connections().openConnections());
   std::printf(
       "\nRSS (controller + in-process simulator): idle VmRSS %ld KiB, peak VmHWM %ld KiB, "
       "now VmRSS %ld KiB (%zu zvols in the simulator)\n",
@@ -226,7 +237,9 @@ int main(int argc, char** argv) {
   std::string personality = argc > 1 ? argv[1] : "25.04";
   int latencyMs = argc > 2 ? std::atoi(argv[2]) : 20;
   int perLevel = argc > 3 ? std::atoi(argv[3]) : 100;
+  int connections =
+      argc > 4 ? std::atoi(argv[4]) : controller::truenas::ConnectionOptions{}.poolSize;
   countCalls(personality);
-  latency(personality, latencyMs, perLevel);
+  latency(personality, latencyMs, perLevel, connections);
   return 0;
 }

@@ -8,6 +8,7 @@
 
 #include "common/base/clock.h"
 #include "common/base/files.h"
+#include "controller/truenas/ws_connection.h"
 
 namespace tnascsi::testing {
 namespace {
@@ -65,7 +66,12 @@ void SimBackend::connect() {
   controller::truenas::ConnectionOptions c;
   c.url = server_->wsUrl();
   c.apiKeyFile = dir_ + "/key";
-  connection_ = std::make_unique<controller::truenas::WsConnection>(c, common::systemClock());
+  c.poolSize = options_.connections;
+  connection_ = std::make_unique<controller::truenas::ConnectionPool>(
+      c, common::systemClock(), [c](controller::truenas::AuthGuard& guard) {
+        return std::make_unique<controller::truenas::WsConnection>(c, common::systemClock(),
+                                                                   &guard);
+      });
   client_ =
       std::make_unique<controller::truenas::TrueNasClient>(*connection_, common::systemClock());
 }

@@ -13,8 +13,8 @@
 #include <memory>
 #include <string>
 
+#include "controller/truenas/connection_pool.h"
 #include "controller/truenas/truenas_client.h"
-#include "controller/truenas/ws_connection.h"
 #include "test/truenas-sim/server/sim_server.h"
 
 namespace tnascsi::testing {
@@ -25,12 +25,16 @@ class SimBackend {
     std::string personality = "25.04";
     std::string parent = "tank/k8s";
     int64_t poolBytes = int64_t{1} << 40;
+    // The controller's connections to the simulator (ConnectionPool size; 1 keeps call counts
+    // deterministic).
+    int connections = 1;
   };
   // Starts the simulator and connects the client; throws std::runtime_error on failure.
   explicit SimBackend(Options options);
   ~SimBackend();
 
   controller::truenas::TrueNasApi& api() { return *client_; }
+  const controller::truenas::ConnectionPool& connections() const { return *connection_; }
   sim::SimServer& server() { return *server_; }
   const std::string& parent() const { return options_.parent; }
 
@@ -62,7 +66,7 @@ class SimBackend {
   Options options_;
   std::string dir_;
   std::unique_ptr<sim::SimServer> server_;
-  std::unique_ptr<controller::truenas::WsConnection> connection_;
+  std::unique_ptr<controller::truenas::ConnectionPool> connection_;
   std::unique_ptr<controller::truenas::TrueNasClient> client_;
 };
 

@@ -60,6 +60,46 @@ backends:
   EXPECT_EQ(resolved->defaultBackend, "bulk");
 }
 
+TEST(ControllerConfig, ConnectionsPerBackendFromTheFlagOrTheBackendsKey) {
+  ControllerFlags flags;
+  flags.truenasUrl = "wss://nas.example.com";
+  flags.apiKeyFile = "/run/key";
+  flags.parentDataset = "tank/k8s";
+  auto resolved = resolveBackends(flags, nullptr);
+  ASSERT_TRUE(resolved.ok()) << resolved.status();
+  EXPECT_EQ(resolved->backends[0].connection.poolSize, truenas::ConnectionOptions{}.poolSize);
+  flags.connections = 2;
+  resolved = resolveBackends(flags, nullptr);
+  ASSERT_TRUE(resolved.ok()) << resolved.status();
+  EXPECT_EQ(resolved->backends[0].connection.poolSize, 2);
+  for (int64_t bad : {-1, 9}) {
+    flags.connections = bad;
+    resolved = resolveBackends(flags, nullptr);
+    ASSERT_EQ(resolved.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(resolved.status().message().find("--truenas-connections"), std::string::npos);
+  }
+
+  auto config = common::parseConfigText(R"(
+backends:
+  - name: a
+    truenas-url: wss://nas1.example.com
+    api-key-file: /k1
+    parent-dataset: ssd/k8s
+    connections: 1
+  - name: b
+    truenas-url: wss://nas2.example.com
+    api-key-file: /k2
+    parent-dataset: hdd/k8s
+)");
+  ASSERT_TRUE(config.ok()) << config.status();
+  ControllerFlags sectionFlags;
+  sectionFlags.connections = 3;  // the default for backends without the key
+  resolved = resolveBackends(sectionFlags, *config);
+  ASSERT_TRUE(resolved.ok()) << resolved.status();
+  EXPECT_EQ(resolved->backends[0].connection.poolSize, 1);
+  EXPECT_EQ(resolved->backends[1].connection.poolSize, 3);
+}
+
 TEST(ControllerConfig, ErrorsNameTheProblem) {
   struct Case {
     std::string yaml;
