@@ -104,6 +104,15 @@ Status NodeVolumes::publish(const PublishRequest& request) {
       beneath_.resolve(request.targetPath,
                        record->block ? BeneathRoot::Want::kFile : BeneathRoot::Want::kDirectory));
   bool recorded = record->findTarget(request.targetPath) != nullptr;
+  if (source && target.stat().st_dev == source->stat().st_dev &&
+      target.stat().st_ino == source->stat().st_ino) {
+    // The resolved target already is the staging filesystem's root (a bind made while the path
+    // string named another place, e.g. during a rename race): published, not stacked again.
+    if (recorded) return absl::OkStatus();
+    record->targets.push_back({request.targetPath, false});
+    record->updatedAt = now();
+    return env_.records.save(*record);
+  }
   auto undoTarget = [&] {
     if (target.created()) {
       ::unlinkat(target.parentFd(), target.name().c_str(), record->block ? 0 : AT_REMOVEDIR);
