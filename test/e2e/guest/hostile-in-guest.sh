@@ -16,7 +16,7 @@ set -uo pipefail
 build="$1"
 results="${TNAS_RESULTS_DIR:-/tmp/hostile-results}"
 mkdir -p "$results"
-echo "guest kernel $(uname -r)"
+echo "guest kernel $(uname -r)" | tee "$results/kernel"
 rc=0
 for t in mount/agent_beneath_test mount/agent_mount_privileged_test stage/agent_stage_real_test; do
   bin="$build/test/unit/agent/$t"
