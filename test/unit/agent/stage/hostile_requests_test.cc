@@ -167,6 +167,19 @@ TEST_F(HostileTest, LongVolumeIdsFitNameMaxAndUnstage) {
   EXPECT_FALSE(store_.load(a)->has_value());
 }
 
+// Session ownership markers are named the same way: a long IQN (223 bytes of '.' and ':' that
+// encode to three bytes each) still gets a marker, and ownedSessions() returns its key.
+TEST_F(HostileTest, LongSessionKeysFitNameMax) {
+  std::string key = sessionKey("iqn." + std::string(219, ':'), "fd00::10", 3260);
+  ASSERT_TRUE(store_.markSessionOwned(key).ok());
+  EXPECT_TRUE(store_.isSessionOwned(key));
+  auto owned = store_.ownedSessions();
+  ASSERT_TRUE(owned.ok());
+  EXPECT_EQ(*owned, std::vector<std::string>{key});
+  ASSERT_TRUE(store_.clearSessionOwned(key).ok());
+  EXPECT_FALSE(store_.isSessionOwned(key));
+}
+
 TEST_F(HostileTest, AnUnreadableRecordIsNotAnOkUnstage) {
   ASSERT_TRUE(volumes_->stage(nfsRequest()).ok());
   std::string file = store_.pathFor("nfs-1");
