@@ -159,13 +159,15 @@ StatusOr<ResolvedPath> BeneathRoot::resolve(const std::string& path, Want want) 
   bool create = want == Want::kDirectory || want == Want::kFile;
   TNAS_ASSIGN_OR_RETURN(r.parent_, openParent(rootFd.get(), parentRel, path, create));
 
+  // The parent only: the final component is not even looked at (a dead NFS server mounted there
+  // must not hang an unmount in a stat).
+  if (want == Want::kParent) return r;
   const char* name = r.name_.c_str();
   if (::fstatat(r.parent_.get(), name, &r.stat_, AT_SYMLINK_NOFOLLOW) == 0) {
     r.exists_ = true;
   } else if (errno != ENOENT) {
     return common::errnoStatus("stat \"" + bounded(path) + "\"", errno);
   }
-  if (want == Want::kParent) return r;
   if (!r.exists_) {
     if (want == Want::kExisting)
       return absl::NotFoundError("\"" + bounded(path) + "\" does not exist");

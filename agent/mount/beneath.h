@@ -52,8 +52,8 @@ class ResolvedPath {
   const std::string& path() const { return path_; }  // as asked (absolute)
   const std::string& name() const { return name_; }  // final component
   int parentFd() const { return parent_.get(); }
-  int fd() const { return object_.get(); }  // -1 when not opened
-  bool exists() const { return exists_; }
+  int fd() const { return object_.get(); }   // -1 when not opened
+  bool exists() const { return exists_; }    // false when only the parent was resolved
   bool created() const { return created_; }  // created by this resolution
   bool isDirectory() const { return exists_ && S_ISDIR(stat_.st_mode); }
   bool isRegularFile() const { return exists_ && S_ISREG(stat_.st_mode); }
@@ -79,7 +79,7 @@ class BeneathRoot {
  public:
   // What resolve() opens or creates.
   enum class Want {
-    kParent,     // the parent only (must exist); exists()/stat() describe the final component
+    kParent,     // the parent only (must exist); the final component is not looked at
     kExisting,   // parent and object; NotFound when either is missing
     kDirectory,  // create missing parents and the final directory (0750)
     kFile,       // create missing parents and the final regular file (0640)

@@ -10,6 +10,25 @@
 #include "common/log/log.h"
 
 namespace tnascsi::agent::stage {
+namespace {
+
+// Removes the directory or regular file publish created, by its name in the resolved parent
+// (never followed; anything else found there is left alone).
+Status removeCreated(const ResolvedPath& at) {
+  struct stat st {};
+  if (::fstatat(at.parentFd(), at.name().c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (errno == ENOENT) return absl::OkStatus();
+    return common::errnoStatus("stat " + bounded(at.path()), errno);
+  }
+  if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) return absl::OkStatus();
+  if (::unlinkat(at.parentFd(), at.name().c_str(), S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) != 0 &&
+      errno != ENOENT) {
+    return common::errnoStatus("remove " + bounded(at.path()), errno);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 Status NodeVolumes::publish(const PublishRequest& request) {
   TNAS_RETURN_IF_ERROR(validateVolumeId(request.volumeId));
@@ -162,18 +181,10 @@ Status NodeVolumes::unpublish(const std::string& volumeId, const std::string& ta
     TNAS_RETURN_IF_ERROR(nothingMountedAt(volumeId, targetPath, "target_path"));
   }
   if (created) {
-    // Remove only what publish created: re-resolve after the unmount, never follow the name.
+    // Remove only what publish created, re-resolved after the unmount.
     auto at = beneath_.resolve(targetPath, BeneathRoot::Want::kParent);
-    if (at.ok() && at->exists()) {
-      const auto& st = at->stat();
-      int flags = S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0;
-      if ((S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) &&
-          ::unlinkat(at->parentFd(), at->name().c_str(), flags) != 0 && errno != ENOENT) {
-        return common::errnoStatus("remove " + bounded(targetPath), errno);
-      }
-    } else if (!at.ok() && !absl::IsNotFound(at.status())) {
-      return at.status();
-    }
+    if (!at.ok() && !absl::IsNotFound(at.status())) return at.status();
+    if (at.ok()) TNAS_RETURN_IF_ERROR(removeCreated(*at));
   }
   if (recorded != nullptr) TNAS_RETURN_IF_ERROR(dropTarget(*record, targetPath));
   TNAS_LOG(Info).kv("target", targetPath) << "unpublished";
