@@ -1,6 +1,7 @@
 // LibmountMounter (see libmount_mounter.h).
 #include "agent/mount/libmount_mounter.h"
 
+#include <fcntl.h>
 #include <libmount/libmount.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -8,6 +9,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <memory>
 
 #include "agent/mount/mount_options.h"
 #include "agent/mount/path_probe.h"
@@ -53,7 +55,7 @@ Status splitForMount(const std::string& options, unsigned long* flags, std::stri
   char* vfs = nullptr;
   char* fs = nullptr;
   if (mnt_split_optstr(options.c_str(), nullptr, &vfs, &fs, 0, 0) != 0) {
-    return absl::InvalidArgumentError("cannot parse mount options \"" + options + "\"");
+    return absl::InvalidArgumentError("cannot parse mount options \"" + bounded(options) + "\"");
   }
   common::Cleanup freeAll([&] {
     std::free(vfs);
@@ -67,11 +69,60 @@ Status splitForMount(const std::string& options, unsigned long* flags, std::stri
   return absl::OkStatus();
 }
 
-Status sysMount(const std::string& source, const std::string& target, const std::string& fsType,
+Status sysMount(const std::string& source, const ResolvedPath& target, const std::string& fsType,
                 unsigned long flags, const std::string& data) {
-  if (::mount(source.c_str(), target.c_str(), fsType.empty() ? nullptr : fsType.c_str(), flags,
-              data.empty() ? nullptr : data.c_str()) != 0) {
-    return common::errnoStatus("mount " + source + " at " + target, errno);
+  if (target.fd() < 0 || !target.isDirectory()) {
+    return absl::InvalidArgumentError("mount target " + bounded(target.path()) +
+                                      " was not opened as a directory");
+  }
+  // The kernel resolves /proc/self/fd/N to exactly the directory that was resolved and checked.
+  if (::mount(source.c_str(), target.viaFd().c_str(), fsType.empty() ? nullptr : fsType.c_str(),
+              flags, data.empty() ? nullptr : data.c_str()) != 0) {
+    return common::errnoStatus("mount " + bounded(source) + " at " + bounded(target.path()), errno);
+  }
+  return absl::OkStatus();
+}
+
+Status newMountApiError(const char* call, int err, const std::string& what) {
+  if (err == ENOSYS) {
+    return absl::UnimplementedError(std::string("the running kernel lacks ") + call +
+                                    " (the new mount API, Linux >= 5.12, is needed to " + what +
+                                    ")");
+  }
+  return common::errnoStatus(std::string(call) + " to " + what, err);
+}
+
+// Clones the mount at (dfd, path) detached, gives the copy exactly the per-mount flags of
+// `msFlags`, and attaches it onto the object `target` refers to. A failure at any step leaves
+// nothing attached (closing the tree fd dissolves the detached copy).
+Status attachClone(int dfd, const char* path, unsigned extraFlags, const ResolvedPath& target,
+                   unsigned long msFlags, const std::string& what) {
+  if (target.fd() < 0) {
+    return absl::InvalidArgumentError("bind target " + bounded(target.path()) + " was not opened");
+  }
+  UniqueFd tree(::open_tree(dfd, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | extraFlags));
+  if (!tree) return newMountApiError("open_tree", errno, what);
+  struct mount_attr attr {};
+  attr.attr_clr = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+  if ((msFlags & MS_RDONLY) != 0) attr.attr_set |= MOUNT_ATTR_RDONLY;
+  if ((msFlags & MS_NOSUID) != 0) attr.attr_set |= MOUNT_ATTR_NOSUID;
+  if ((msFlags & MS_NODEV) != 0) attr.attr_set |= MOUNT_ATTR_NODEV;
+  if ((msFlags & MS_NOEXEC) != 0) attr.attr_set |= MOUNT_ATTR_NOEXEC;
+  if ((msFlags & (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)) != 0) {
+    attr.attr_clr |= MOUNT_ATTR__ATIME | MOUNT_ATTR_NODIRATIME;
+    if ((msFlags & MS_NOATIME) != 0) {
+      attr.attr_set |= MOUNT_ATTR_NOATIME;
+    } else if ((msFlags & MS_STRICTATIME) != 0) {
+      attr.attr_set |= MOUNT_ATTR_STRICTATIME;
+    }  // MOUNT_ATTR_RELATIME is 0
+  }
+  if ((msFlags & MS_NODIRATIME) != 0) attr.attr_set |= MOUNT_ATTR_NODIRATIME;
+  if (::mount_setattr(tree.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) != 0) {
+    return newMountApiError("mount_setattr", errno, what);
+  }
+  if (::move_mount(tree.get(), "", target.fd(), "",
+                   MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) {
+    return newMountApiError("move_mount", errno, what);
   }
   return absl::OkStatus();
 }
@@ -120,90 +171,107 @@ StatusOr<std::vector<MountEntry>> LibmountMounter::findByDevice(const std::strin
   return out;
 }
 
-Status LibmountMounter::mount(const std::string& source, const std::string& target,
+StatusOr<std::vector<MountEntry>> LibmountMounter::findByNumbers(unsigned maj, unsigned min) {
+  TNAS_ASSIGN_OR_RETURN(auto entries, list());
+  std::vector<MountEntry> out;
+  for (auto& e : entries) {
+    if (e.major == maj && e.minor == min) out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Status LibmountMounter::mount(const std::string& source, const ResolvedPath& target,
                               const std::string& fsType, const std::string& options) {
   unsigned long flags = 0;
   std::string data;
   TNAS_RETURN_IF_ERROR(splitForMount(options, &flags, &data));
   TNAS_RETURN_IF_ERROR(sysMount(source, target, fsType, flags, data));
-  TNAS_LOG(Info).kv("source", source).kv("target", target).kv("fstype", fsType) << "mounted";
+  TNAS_LOG(Info).kv("source", source).kv("target", target.path()).kv("fstype", fsType) << "mounted";
   return absl::OkStatus();
 }
 
-Status LibmountMounter::bindMount(const std::string& source, const std::string& target,
+Status LibmountMounter::bindMount(const std::string& devnode, const ResolvedPath& target,
                                   bool readOnly) {
-  TNAS_RETURN_IF_ERROR(sysMount(source, target, "", MS_BIND, ""));
-  if (readOnly) {
-    Status st = sysMount("", target, "", MS_REMOUNT | MS_BIND | MS_RDONLY, "");
-    if (!st.ok()) {
-      // Never leave a writable bind behind when read-only was asked for.
-      ::umount2(target.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW);
-      return common::annotate(st, "read-only remount of bind mount");
-    }
-  }
-  TNAS_LOG(Info).kv("source", source).kv("target", target).kv("ro", readOnly) << "bind-mounted";
-  return absl::OkStatus();
-}
-
-Status LibmountMounter::bindMountWithFlags(const std::string& source, const std::string& target,
-                                           const BindFlags& flags) {
-  TNAS_RETURN_IF_ERROR(sysMount(source, target, "", MS_BIND, ""));
-  Status st = sysMount("", target, "", MS_REMOUNT | MS_BIND | flags.msFlags, "");
-  if (!st.ok()) {
-    // Never leave a bind with weaker flags (writable, exec, suid) than were asked for.
-    ::umount2(target.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW);
-    return common::annotate(st, "remount of bind mount with " + flags.describe());
-  }
-  TNAS_LOG(Info).kv("source", source).kv("target", target).kv("flags", flags.describe())
+  TNAS_RETURN_IF_ERROR(attachClone(AT_FDCWD, devnode.c_str(), 0, target, readOnly ? MS_RDONLY : 0,
+                                   "bind " + bounded(devnode) + " at " + bounded(target.path())));
+  TNAS_LOG(Info).kv("source", devnode).kv("target", target.path()).kv("ro", readOnly)
       << "bind-mounted";
   return absl::OkStatus();
 }
 
-Status LibmountMounter::mountNfs(const NfsMountSpec& spec) {
+Status LibmountMounter::bindMountWithFlags(const ResolvedPath& source, const ResolvedPath& target,
+                                           const BindFlags& flags) {
+  if (source.fd() < 0) {
+    return absl::InvalidArgumentError("bind source " + bounded(source.path()) + " was not opened");
+  }
+  TNAS_RETURN_IF_ERROR(attachClone(source.fd(), "", AT_EMPTY_PATH, target, flags.msFlags,
+                                   "bind " + bounded(source.path()) + " at " +
+                                       bounded(target.path()) + " with " + flags.describe()));
+  TNAS_LOG(Info)
+          .kv("source", source.path())
+          .kv("target", target.path())
+          .kv("flags", flags.describe())
+      << "bind-mounted";
+  return absl::OkStatus();
+}
+
+Status LibmountMounter::mountNfs(const NfsMountSpec& spec, const ResolvedPath& target) {
   TNAS_ASSIGN_OR_RETURN(NfsMountArgs args,
                         buildNfsMountArgs(spec, options_.resolve, options_.localAddress));
   unsigned long flags = 0;
   std::string data;
   TNAS_RETURN_IF_ERROR(splitForMount(args.data, &flags, &data));
   if (args.readOnly) flags |= MS_RDONLY;
-  TNAS_RETURN_IF_ERROR(sysMount(args.source, spec.target, args.fsType, flags, data));
-  TNAS_LOG(Info).kv("source", args.source).kv("target", spec.target).kv("options", data)
+  TNAS_RETURN_IF_ERROR(sysMount(args.source, target, args.fsType, flags, data));
+  TNAS_LOG(Info).kv("source", args.source).kv("target", target.path()).kv("options", data)
       << "mounted NFS export";
   return absl::OkStatus();
 }
 
-Status LibmountMounter::unmount(const std::string& target, bool force) {
-  TNAS_ASSIGN_OR_RETURN(auto entry, findByTarget(target));
+Status LibmountMounter::unmount(const ResolvedPath& target, bool force) {
+  TNAS_ASSIGN_OR_RETURN(auto entry, findByTarget(target.path()));
   if (!entry) return absl::OkStatus();
+  if (target.parentFd() < 0) {
+    return absl::InvalidArgumentError("unmount target " + bounded(target.path()) +
+                                      " has no resolved parent");
+  }
+  // The name is looked up in the verified parent and never followed; the parent fd (not the
+  // mount's own root) is what is held, so the mount is not kept busy by this call. A helper that
+  // outlives its deadline keeps its own duplicate of the parent fd.
+  auto parent = std::make_shared<UniqueFd>(::fcntl(target.parentFd(), F_DUPFD_CLOEXEC, 0));
+  if (!*parent) return common::errnoStatus("dup", errno);
+  std::string name = target.name();
+  auto umountCall = [parent, name](int flags) {
+    return [parent, name, flags] {
+      std::string via = procFdPath(parent->get()) + "/" + name;
+      return ::umount2(via.c_str(), flags | UMOUNT_NOFOLLOW);
+    };
+  };
+  std::string shown = bounded(target.path());
   if (!force) {
-    if (::umount2(target.c_str(), UMOUNT_NOFOLLOW) != 0) {
-      return common::errnoStatus("unmount " + target, errno);
-    }
+    if (umountCall(0)() != 0) return common::errnoStatus("unmount " + shown, errno);
     return absl::OkStatus();
   }
   // Forced: a plain unmount is only tried when the filesystem still answers; a dead one goes
   // straight to MNT_FORCE (aborts pending NFS RPCs). Both run with a deadline in a helper
   // thread; if neither finishes, MNT_DETACH (which never waits on the filesystem) detaches it.
-  bool stale = isStale(target);
+  bool stale = isStale(target.path());
   int err = 0;
-  auto umountCall = [target](int flags) {
-    return [target, flags] { return ::umount2(target.c_str(), flags | UMOUNT_NOFOLLOW); };
-  };
   if (!stale && callWithDeadline(umountCall(0), options_.staleDeadline, &err) == 0) {
     return absl::OkStatus();
   }
   if (callWithDeadline(umountCall(MNT_FORCE), options_.staleDeadline, &err) == 0) {
-    TNAS_LOG(Warn).kv("target", target) << "force-unmounted";
+    TNAS_LOG(Warn).kv("target", target.path()) << "force-unmounted";
     return absl::OkStatus();
   }
-  if (::umount2(target.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW) == 0) {
-    TNAS_LOG(Warn).kv("target", target) << "lazily detached mount";
+  if (umountCall(MNT_DETACH)() == 0) {
+    TNAS_LOG(Warn).kv("target", target.path()) << "lazily detached mount";
     return absl::OkStatus();
   }
   int detachErr = errno;
-  auto still = findByTarget(target);
+  auto still = findByTarget(target.path());
   if (still.ok() && !*still) return absl::OkStatus();  // a timed-out attempt finished meanwhile
-  return common::errnoStatus("detach " + target, detachErr);
+  return common::errnoStatus("detach " + shown, detachErr);
 }
 
 bool LibmountMounter::isStale(const std::string& target) {

@@ -7,6 +7,8 @@
 #include <cctype>
 #include <set>
 
+#include "agent/mount/beneath.h"
+
 namespace tnascsi::agent {
 namespace {
 
@@ -115,7 +117,8 @@ bool isWord(const std::string& s) {
 }
 
 Status refuse(const std::string& option, const std::string& why) {
-  return absl::InvalidArgumentError("mount option \"" + option + "\" is not allowed (" + why + ")");
+  return absl::InvalidArgumentError("mount option \"" + bounded(option, 64) +
+                                    "\" is not allowed (" + why + ")");
 }
 
 Status validate(const std::vector<std::string>& options, const std::set<std::string>& flags,

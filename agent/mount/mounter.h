@@ -1,5 +1,7 @@
-// Mounter: the agent's seam to the mount table (libmount to read mountinfo, libmount/mount(2) to
-// mount and unmount). Every answer is read from the kernel at call time. Thread-safe.
+// Mounter: the agent's seam to the mount table (libmount to read mountinfo, the mount syscalls to
+// mount and unmount). Every answer is read from the kernel at call time. Every mount and unmount
+// acts on a ResolvedPath (agent/mount/beneath.h): the fds of an object resolved once below the
+// kubelet directory, never on a path string the kernel would resolve again. Thread-safe.
 #pragma once
 
 #include <memory>
@@ -7,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/mount/beneath.h"
 #include "agent/mount/mount_options.h"
 #include "common/base/status.h"
 
@@ -26,9 +29,9 @@ struct MountEntry {
 
 // An NFS mount: the kernel's text options are built from these (no mount.nfs helper).
 struct NfsMountSpec {
-  std::string server;      // host name or address; resolved by the implementation
-  std::string exportPath;  // "/mnt/tank/k8s/nfs-1"
-  std::string target;
+  std::string server;           // host name or address; resolved by the implementation
+  std::string exportPath;       // "/mnt/tank/k8s/nfs-1"
+  std::string target;           // for messages; the mount goes onto the ResolvedPath given with it
   std::string version = "4.2";  // "3", "4", "4.0", "4.1", "4.2"
   std::vector<std::string>
       options;  // user options: hard/soft, timeo=, retrans=, nconnect=, proto=, ro
@@ -45,36 +48,41 @@ class Mounter {
   // symlinks match), including binds of the device node itself onto a file (raw block publish).
   virtual StatusOr<std::vector<MountEntry>> findByDevice(const std::string& devnode) = 0;
 
-  // Mounts a filesystem. `options` is the comma-separated option string (e.g. "noatime,ro").
-  virtual Status mount(const std::string& source, const std::string& target,
+  // Every mount whose device numbers are major:minor (a filesystem and all binds of it).
+  virtual StatusOr<std::vector<MountEntry>> findByNumbers(unsigned major, unsigned minor) = 0;
+
+  // Mounts a filesystem onto the directory `target` (opened, fd() set). `options` is the
+  // comma-separated option string (e.g. "noatime,ro").
+  virtual Status mount(const std::string& source, const ResolvedPath& target,
                        const std::string& fsType, const std::string& options) = 0;
 
-  // Bind-mounts `source` (a directory, or a device node onto a file) at `target`, read-only when
-  // asked (a bind followed by a read-only remount, as the kernel requires).
-  virtual Status bindMount(const std::string& source, const std::string& target, bool readOnly) = 0;
+  // Bind-mounts the device node `devnode` (raw block publish; a node under /dev found through
+  // sysfs, not a request path) onto the regular file `target`, read-only when asked; the flags are
+  // set before the bind is attached.
+  virtual Status bindMount(const std::string& devnode, const ResolvedPath& target,
+                           bool readOnly) = 0;
 
-  // Bind-mounts the directory `source` at `target` with exactly the per-mount flags of `flags`:
-  // a bind, then MS_REMOUNT|MS_BIND|flags.msFlags (the kernel ignores flags on the bind itself),
-  // so the bind never keeps flags inherited from the source mount (the atime mode is kept when
-  // `flags` names none). On a failed remount the bind is detached again. Not idempotent: the
-  // caller checks findByTarget first. This default handles read-only alone through bindMount
-  // and answers Unimplemented for other flags; LibmountMounter does the real thing.
-  virtual Status bindMountWithFlags(const std::string& source, const std::string& target,
+  // Bind-mounts the directory `source` at `target` with exactly the per-mount flags of `flags`
+  // (set on the detached copy before it is attached, so it is never visible with flags inherited
+  // from the source mount; the atime mode is kept when `flags` names none). Not idempotent: the
+  // caller checks findByTarget first. This default handles read-only alone through bindMount and
+  // answers Unimplemented for other flags; LibmountMounter does the real thing.
+  virtual Status bindMountWithFlags(const ResolvedPath& source, const ResolvedPath& target,
                                     const BindFlags& flags) {
     if (!flags.onlyReadOnly()) {
       return absl::UnimplementedError("this mounter cannot set per-mount flags (" +
                                       flags.describe() + ")");
     }
-    return bindMount(source, target, flags.readOnly);
+    return bindMount(source.path(), target, flags.readOnly);
   }
 
-  // Mounts NFS with mount(2) and the kernel's text options.
-  virtual Status mountNfs(const NfsMountSpec& spec) = 0;
+  // Mounts NFS with mount(2) and the kernel's text options onto the directory `target`.
+  virtual Status mountNfs(const NfsMountSpec& spec, const ResolvedPath& target) = 0;
 
-  // Unmounts `target`. OK if nothing is mounted there. With `force`, a stale or hung mount
-  // (e.g. an unreachable NFS server) is detached (MNT_FORCE, then MNT_DETACH) without blocking
-  // the caller.
-  virtual Status unmount(const std::string& target, bool force) = 0;
+  // Unmounts the topmost mount at `target` (its parent fd and name are used; UMOUNT_NOFOLLOW).
+  // OK if nothing is mounted there. With `force`, a stale or hung mount (e.g. an unreachable NFS
+  // server) is detached (MNT_FORCE, then MNT_DETACH) without blocking the caller.
+  virtual Status unmount(const ResolvedPath& target, bool force) = 0;
 
   // True if `target` is a mount point whose filesystem no longer answers (ESTALE/EIO/ENOTCONN or
   // a stat that does not return within a short deadline).

@@ -45,6 +45,16 @@ Status readCapability(const csi::v1::VolumeCapability& cap, bool hasCapability, 
   return absl::OkStatus();
 }
 
+// Every error leaves with a bounded message: request strings echoed deep inside (paths, options)
+// are cut where they are quoted, and this cap keeps any status under the gRPC client's metadata
+// limit whatever a lower layer put in it.
+constexpr size_t kMaxMessageBytes = 1024;
+
+Status capped(Status st) {
+  if (st.ok() || st.message().size() <= kMaxMessageBytes) return st;
+  return Status(st.code(), bounded(std::string(st.message()), kMaxMessageBytes));
+}
+
 bool isNfs(const google::protobuf::Map<std::string, std::string>& context) {
   auto it = context.find("protocol");
   return it != context.end() && it->second == "nfs";
@@ -139,7 +149,7 @@ Status NodeService::info(csi::v1::NodeGetInfoResponse* out) {
 grpc::Status NodeService::NodeStageVolume(grpc::ServerContext*,
                                           const csi::v1::NodeStageVolumeRequest* request,
                                           csi::v1::NodeStageVolumeResponse*) {
-  return common::handleRpc("NodeStageVolume", *request, [&] { return stage(*request); });
+  return common::handleRpc("NodeStageVolume", *request, [&] { return capped(stage(*request)); });
 }
 
 grpc::Status NodeService::NodeUnstageVolume(grpc::ServerContext*,
@@ -148,14 +158,15 @@ grpc::Status NodeService::NodeUnstageVolume(grpc::ServerContext*,
   return common::handleRpc("NodeUnstageVolume", *request, [&]() -> Status {
     TNAS_RETURN_IF_ERROR(require(request->volume_id(), "volume_id"));
     TNAS_RETURN_IF_ERROR(require(request->staging_target_path(), "staging_target_path"));
-    return volumes_.unstage(request->volume_id(), request->staging_target_path());
+    return capped(volumes_.unstage(request->volume_id(), request->staging_target_path()));
   });
 }
 
 grpc::Status NodeService::NodePublishVolume(grpc::ServerContext*,
                                             const csi::v1::NodePublishVolumeRequest* request,
                                             csi::v1::NodePublishVolumeResponse*) {
-  return common::handleRpc("NodePublishVolume", *request, [&] { return publish(*request); });
+  return common::handleRpc("NodePublishVolume", *request,
+                           [&] { return capped(publish(*request)); });
 }
 
 grpc::Status NodeService::NodeUnpublishVolume(grpc::ServerContext*,
@@ -164,7 +175,7 @@ grpc::Status NodeService::NodeUnpublishVolume(grpc::ServerContext*,
   return common::handleRpc("NodeUnpublishVolume", *request, [&]() -> Status {
     TNAS_RETURN_IF_ERROR(require(request->volume_id(), "volume_id"));
     TNAS_RETURN_IF_ERROR(require(request->target_path(), "target_path"));
-    return volumes_.unpublish(request->volume_id(), request->target_path());
+    return capped(volumes_.unpublish(request->volume_id(), request->target_path()));
   });
 }
 
@@ -172,7 +183,7 @@ grpc::Status NodeService::NodeGetVolumeStats(grpc::ServerContext*,
                                              const csi::v1::NodeGetVolumeStatsRequest* request,
                                              csi::v1::NodeGetVolumeStatsResponse* response) {
   return common::handleRpc("NodeGetVolumeStats", *request,
-                           [&] { return volumeStats(*request, response); },
+                           [&] { return capped(volumeStats(*request, response)); },
                            {common::LogLevel::kDebug});
 }
 

@@ -6,6 +6,7 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
+#include <Poco/SHA2Engine.h>
 #include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -26,7 +27,7 @@ constexpr int kFormatVersion = 1;
 constexpr char kSuffix[] = ".json";
 
 // File-name-safe encoding of a volume id: [A-Za-z0-9_-] kept, everything else %XX.
-std::string encodeId(const std::string& id) {
+std::string percentEncode(const std::string& id) {
   static const char kHex[] = "0123456789ABCDEF";
   std::string out;
   for (unsigned char c : id) {
@@ -41,6 +42,21 @@ std::string encodeId(const std::string& id) {
   return out;
 }
 
+// NAME_MAX (255) less the longest suffix a file gets (".json.corrupt", ".tmp..." of
+// writeFileAtomic stays in the same budget).
+constexpr size_t kMaxEncodedName = 255 - 32;
+
+// percentEncode(id), or when that would not fit a file name, a prefix of it, '~' (never produced
+// by the encoding, so hashed names cannot collide with plain ones) and the id's SHA-256 in hex.
+std::string encodeId(const std::string& id) {
+  std::string plain = percentEncode(id);
+  if (plain.size() <= kMaxEncodedName) return plain;
+  Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
+  sha.update(id);
+  std::string digest = Poco::DigestEngine::digestToHex(sha.digest());
+  return plain.substr(0, kMaxEncodedName - 1 - digest.size()) + "~" + digest;
+}
+
 AttachRecord::Phase phaseFromName(const std::string& s, bool* ok) {
   *ok = true;
   if (s == "attaching") return AttachRecord::Phase::kAttaching;
@@ -51,6 +67,13 @@ AttachRecord::Phase phaseFromName(const std::string& s, bool* ok) {
 }
 
 }  // namespace
+
+const AttachRecord::Target* AttachRecord::findTarget(const std::string& path) const {
+  for (const auto& t : targets) {
+    if (t.path == path) return &t;
+  }
+  return nullptr;
+}
 
 std::string phaseName(AttachRecord::Phase phase) {
   switch (phase) {
@@ -102,6 +125,16 @@ std::string recordToJson(const AttachRecord& r) {
     for (const auto& m : r.mountOptions) opts.add(m);
     n.set("mountOptions", opts);
     o.set("nfs", n);
+  }
+  if (!r.targets.empty()) {
+    Poco::JSON::Array targets;
+    for (const auto& t : r.targets) {
+      Poco::JSON::Object to;
+      to.set("path", t.path);
+      to.set("created", t.created);
+      targets.add(to);
+    }
+    o.set("targets", targets);
   }
   std::ostringstream out;
   o.stringify(out, 2);
@@ -159,6 +192,14 @@ StatusOr<AttachRecord> recordFromJson(const std::string& json) {
       }
     } else {
       return absl::DataLossError("attach record has an unknown protocol");
+    }
+    if (auto a = root->getArray("targets"); !a.isNull()) {
+      for (size_t k = 0; k < a->size(); ++k) {
+        auto t = a->getObject(static_cast<unsigned>(k));
+        if (t.isNull()) return absl::DataLossError("attach record has a malformed target");
+        r.targets.push_back(
+            {t->getValue<std::string>("path"), t->optValue<bool>("created", false)});
+      }
     }
     return r;
   } catch (const Poco::Exception& e) {
@@ -226,14 +267,11 @@ Status AttachRecordStore::save(const AttachRecord& record) {
   return common::writeFileAtomic(pathFor(record.volumeId), recordToJson(record), 0600);
 }
 
-std::optional<AttachRecord> AttachRecordStore::readQuarantining(const std::string& path) {
+StatusOr<std::optional<AttachRecord>> AttachRecordStore::readQuarantining(const std::string& path) {
   auto content = common::readFile(path);
   if (!content.ok()) {
-    if (!absl::IsNotFound(content.status())) {
-      TNAS_LOG(Warn).kv("file", path).kv("error", content.status().ToString())
-          << "cannot read attach record";
-    }
-    return std::nullopt;
+    if (absl::IsNotFound(content.status())) return std::optional<AttachRecord>();
+    return common::annotate(content.status(), "cannot read attach record");
   }
   auto record = recordFromJson(*content);
   if (!record.ok()) {
@@ -244,14 +282,14 @@ std::optional<AttachRecord> AttachRecordStore::readQuarantining(const std::strin
             .kv("moved_to", quarantine)
             .kv("error", std::string(record.status().message()))
         << "corrupt attach record quarantined; the volume will be treated as not staged";
-    return std::nullopt;
+    return std::optional<AttachRecord>();
   }
-  return *record;
+  return std::optional<AttachRecord>(std::move(*record));
 }
 
 StatusOr<std::optional<AttachRecord>> AttachRecordStore::load(const std::string& volumeId) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto r = readQuarantining(pathFor(volumeId));
+  TNAS_ASSIGN_OR_RETURN(auto r, readQuarantining(pathFor(volumeId)));
   if (r && r->volumeId != volumeId) {
     TNAS_LOG(Error).kv("volume", volumeId) << "attach record names another volume; ignored";
     return std::optional<AttachRecord>();
@@ -282,7 +320,12 @@ StatusOr<std::vector<AttachRecord>> AttachRecordStore::loadAll() {
   }
   std::vector<AttachRecord> out;
   for (const auto& f : files) {
-    if (auto r = readQuarantining(dir_ + "/" + f)) out.push_back(std::move(*r));
+    auto r = readQuarantining(dir_ + "/" + f);
+    if (!r.ok()) {
+      TNAS_LOG(Warn).kv("file", f).kv("error", r.status().ToString()) << "skipped attach record";
+    } else if (*r) {
+      out.push_back(std::move(**r));
+    }
   }
   return out;
 }
@@ -322,7 +365,10 @@ StatusOr<std::vector<std::string>> AttachRecordStore::ownedSessions() {
   while (dirent* e = ::readdir(dir.get())) {
     std::string name = e->d_name;
     if (name == "." || name == ".." || name.find('.') != std::string::npos) continue;
-    out.push_back(decodeId(name));
+    // The marker holds its key (a hashed name cannot be decoded); older markers may be empty.
+    auto content = common::readFile(sessionsDir_ + "/" + name);
+    std::string key = content.ok() ? content->substr(0, content->find('\n')) : "";
+    out.push_back(key.empty() ? decodeId(name) : key);
   }
   return out;
 }

@@ -48,7 +48,17 @@ struct AttachRecord {
   std::string nfsVersion;
   std::vector<std::string> mountOptions;
 
+  // Where the volume is published: recorded before the bind is made and dropped after it is
+  // gone, so unpublish, unstage and stats act only on paths this agent put the volume at.
+  // `created`: the agent made the file or directory there (only then does unpublish remove it).
+  struct Target {
+    std::string path;
+    bool created = false;
+  };
+  std::vector<Target> targets;
+
   bool isIscsi() const { return protocol == "iscsi"; }
+  const Target* findTarget(const std::string& path) const;
 };
 
 std::string phaseName(AttachRecord::Phase phase);
@@ -73,7 +83,8 @@ class AttachRecordStore {
   Status save(const AttachRecord& record);
 
   // The record of `volumeId`, nullopt if none. A corrupt file is quarantined (renamed to
-  // "<file>.corrupt") and reported as nullopt, not as an error.
+  // "<file>.corrupt") and reported as nullopt, not as an error; a file that exists but cannot be
+  // read is an error (the caller must not act as if the volume had no record).
   StatusOr<std::optional<AttachRecord>> load(const std::string& volumeId);
 
   // Deletes the record. OK if it does not exist.
@@ -82,6 +93,8 @@ class AttachRecordStore {
   // Every readable record; corrupt files are logged and quarantined.
   StatusOr<std::vector<AttachRecord>> loadAll();
 
+  // The record's file. Its name fits NAME_MAX for every id validateVolumeId accepts: the
+  // percent-encoded id, or (when that is too long) a prefix of it plus '~' and the id's SHA-256.
   std::string pathFor(const std::string& volumeId) const;
 
   // Session ownership markers (<stateDir>/sessions/): a session this agent created by logging
@@ -93,7 +106,7 @@ class AttachRecordStore {
   StatusOr<std::vector<std::string>> ownedSessions();
 
  private:
-  std::optional<AttachRecord> readQuarantining(const std::string& path);
+  StatusOr<std::optional<AttachRecord>> readQuarantining(const std::string& path);
 
   std::string stateDir_;
   std::string dir_;

@@ -2,42 +2,20 @@
 // expand/stats in volume_ops.cc.
 #include "agent/stage/node_volumes.h"
 
-#include <sys/stat.h>
-
-#include <cerrno>
 #include <chrono>
 
 #include "agent/mount/mount_options.h"
 #include "common/log/log.h"
 
 namespace tnascsi::agent::stage {
-namespace {
-
-Status ensureDirectory(const std::string& path) {
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) == 0) {
-    if (S_ISDIR(st.st_mode)) return absl::OkStatus();
-    return absl::InvalidArgumentError(path + " exists and is not a directory");
-  }
-  for (std::string::size_type pos = 1; pos != std::string::npos;) {
-    pos = path.find('/', pos + 1);
-    std::string dir = path.substr(0, pos);
-    if (::mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST) {
-      return common::errnoStatus("create directory " + dir, errno);
-    }
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
-
 NodeVolumes::NodeVolumes(StageEnv env, StageConfig config, IscsiAttacher& attacher,
                          VolumeHealth& health)
     : env_(env),
       config_(std::move(config)),
       attacher_(attacher),
       health_(health),
-      guard_(config_.kubeletDir) {}
+      guard_(config_.kubeletDir),
+      beneath_(config_.kubeletDir) {}
 
 int64_t NodeVolumes::now() const {
   return std::chrono::duration_cast<std::chrono::seconds>(env_.clock.wallNow().time_since_epoch())
@@ -71,10 +49,12 @@ Status NodeVolumes::stageIscsi(const StageRequest& request,
   std::string fsType = request.fsType.empty() ? config_.defaultFsType : request.fsType;
   if (!request.block) {
     if (fsType != "ext4" && fsType != "xfs") {
-      return absl::InvalidArgumentError("fs_type \"" + fsType + "\" is not supported (ext4, xfs)");
+      return absl::InvalidArgumentError("fs_type \"" + bounded(fsType, 64) +
+                                        "\" is not supported (ext4, xfs)");
     }
     TNAS_RETURN_IF_ERROR(validateFsMountOptions(request.mountFlags));
-    TNAS_RETURN_IF_ERROR(ensureDirectory(request.stagingPath));
+    TNAS_RETURN_IF_ERROR(
+        beneath_.resolve(request.stagingPath, BeneathRoot::Want::kDirectory).status());
   }
   if (existing && existing->phase == AttachRecord::Phase::kStaged &&
       (existing->iqn != context.iqn || existing->lun != context.lun ||
@@ -196,8 +176,9 @@ Status NodeVolumes::mountFilesystem(const StageRequest& request, const std::stri
   t0 = std::chrono::steady_clock::now();
   std::vector<std::string> options = request.mountFlags;
   if (fsType == "xfs") options.push_back("nouuid");  // clones share the source's UUID
-  Status mounted =
-      env_.mounter.mount(device.devnode, request.stagingPath, fsType, joinOptions(options));
+  TNAS_ASSIGN_OR_RETURN(auto at,
+                        beneath_.resolve(request.stagingPath, BeneathRoot::Want::kDirectory));
+  Status mounted = env_.mounter.mount(device.devnode, at, fsType, joinOptions(options));
   split->mountMs = msSince(t0);
   return mounted;
 }
@@ -217,7 +198,8 @@ Status NodeVolumes::stageNfs(const StageRequest& request,
   }
   TNAS_ASSIGN_OR_RETURN(NfsVolumeContext context, parseNfsContext(request.context));
   TNAS_RETURN_IF_ERROR(validateNfsMountOptions(request.mountFlags));
-  TNAS_RETURN_IF_ERROR(ensureDirectory(request.stagingPath));
+  TNAS_ASSIGN_OR_RETURN(auto at,
+                        beneath_.resolve(request.stagingPath, BeneathRoot::Want::kDirectory));
   std::string source = context.server + ":" + context.share;
   TNAS_ASSIGN_OR_RETURN(auto current, env_.mounter.findByTarget(request.stagingPath));
   if (current) {
@@ -229,23 +211,13 @@ Status NodeVolumes::stageNfs(const StageRequest& request,
     }
     if (env_.mounter.isStale(request.stagingPath)) {
       TNAS_LOG(Warn).kv("path", request.stagingPath) << "staging mount is stale; remounting";
-      TNAS_RETURN_IF_ERROR(env_.mounter.unmount(request.stagingPath, true));
+      TNAS_RETURN_IF_ERROR(env_.mounter.unmount(at, true));
       current.reset();
     }
-  }
-  if (!current) {
-    NfsMountSpec spec;
-    spec.server = context.server;
-    spec.exportPath = context.share;
-    spec.target = request.stagingPath;
-    spec.version = context.version;
-    spec.options = request.mountFlags;
-    TNAS_RETURN_IF_ERROR(env_.mounter.mountNfs(spec));
   }
   AttachRecord record = existing.value_or(AttachRecord{});
   record.volumeId = request.volumeId;
   record.protocol = "nfs";
-  record.phase = AttachRecord::Phase::kStaged;
   record.stagingPath = request.stagingPath;
   record.block = false;
   record.fsType = "nfs";
@@ -253,21 +225,35 @@ Status NodeVolumes::stageNfs(const StageRequest& request,
   record.nfsExport = context.share;
   record.nfsVersion = context.version;
   record.mountOptions = request.mountFlags;
+  if (!current) {
+    if (!existing) {  // recorded before the mount, so unstage can prove the mount is its own
+      record.phase = AttachRecord::Phase::kAttaching;
+      record.updatedAt = now();
+      TNAS_RETURN_IF_ERROR(env_.records.save(record));
+    }
+    NfsMountSpec spec;
+    spec.server = context.server;
+    spec.exportPath = context.share;
+    spec.target = request.stagingPath;
+    spec.version = context.version;
+    spec.options = request.mountFlags;
+    Status mounted = env_.mounter.mountNfs(spec, at);
+    if (!mounted.ok()) {
+      if (!existing) {
+        Status undone = env_.records.remove(request.volumeId);
+        if (!undone.ok()) {
+          TNAS_LOG(Warn) << "rollback after failed NFS mount: " << undone;
+        }
+      }
+      return mounted;
+    }
+  }
+  record.phase = AttachRecord::Phase::kStaged;
   record.updatedAt = now();
   TNAS_RETURN_IF_ERROR(env_.records.save(record));
   health_.set(request.volumeId, VolumeCondition{false, "staged"});
   TNAS_LOG(Info).kv("source", source) << "staged NFS volume";
   return absl::OkStatus();
-}
-
-Status NodeVolumes::unmountIfMounted(const std::string& path) {
-  for (int i = 0; i < 8; ++i) {  // stacked mounts: peel them all
-    TNAS_ASSIGN_OR_RETURN(auto current, env_.mounter.findByTarget(path));
-    if (!current) return absl::OkStatus();
-    bool stale = env_.mounter.isStale(path);
-    TNAS_RETURN_IF_ERROR(env_.mounter.unmount(path, stale || current->fsType.rfind("nfs", 0) == 0));
-  }
-  return absl::FailedPreconditionError(path + " still has mounts after 8 unmounts");
 }
 
 Status NodeVolumes::unstage(const std::string& volumeId, const std::string& stagingPath) {
@@ -277,35 +263,24 @@ Status NodeVolumes::unstage(const std::string& volumeId, const std::string& stag
   common::LogScope scope("volume", volumeId);
   TNAS_ASSIGN_OR_RETURN(auto record, env_.records.load(volumeId));
   if (!record) {
-    // Never staged, already unstaged, or the record was lost: clear the path and report success.
-    TNAS_RETURN_IF_ERROR(unmountIfMounted(stagingPath));
+    // Never staged, already unstaged, or the record was lost: nothing here is provably this
+    // volume's, so nothing is touched; OK only when nothing is mounted at the path.
+    TNAS_RETURN_IF_ERROR(nothingMountedAt(volumeId, stagingPath, "staging_target_path"));
     health_.erase(volumeId);
     return absl::OkStatus();
   }
   if (record->stagingPath != stagingPath) {
     TNAS_LOG(Warn).kv("recorded", record->stagingPath).kv("requested", stagingPath)
-        << "unstage names another staging path; cleaning both";
-    TNAS_RETURN_IF_ERROR(unmountIfMounted(stagingPath));
+        << "unstage names another staging path; cleaning this volume's mounts at both";
+    TNAS_RETURN_IF_ERROR(unmountAt(stagingPath, &*record));
   }
-  if (record->isIscsi()) {
-    // Refuse while a pod still uses the device (kubelet unpublishes first; this guards the rest).
-    TNAS_ASSIGN_OR_RETURN(auto where, attacher_.locate(*record));
-    if (where.device) {
-      TNAS_ASSIGN_OR_RETURN(auto mounts, env_.mounter.findByDevice(where.device->devnode));
-      for (const auto& m : mounts) {
-        if (m.target != record->stagingPath) {
-          return absl::FailedPreconditionError("volume " + volumeId + " is still mounted at " +
-                                               m.target + "; unpublish it first");
-        }
-      }
-    }
-  }
+  TNAS_RETURN_IF_ERROR(refuseWhilePublished(*record));
   if (record->phase != AttachRecord::Phase::kDetaching) {
     record->phase = AttachRecord::Phase::kDetaching;
     record->updatedAt = now();
     TNAS_RETURN_IF_ERROR(env_.records.save(*record));
   }
-  TNAS_RETURN_IF_ERROR(unmountIfMounted(record->stagingPath));
+  TNAS_RETURN_IF_ERROR(unmountAt(record->stagingPath, nullptr));
   if (record->isIscsi()) TNAS_RETURN_IF_ERROR(attacher_.detach(*record));
   TNAS_RETURN_IF_ERROR(env_.records.remove(volumeId));
   health_.erase(volumeId);

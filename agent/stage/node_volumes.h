@@ -3,7 +3,12 @@
 //
 // Contract of every method:
 //  - Requests are hostile: volume ids and paths are validated (PathGuard) before anything else;
-//    bad ones are InvalidArgument.
+//    bad ones are InvalidArgument. Paths are then resolved once below the kubelet directory
+//    (BeneathRoot) and every mkdir, mount, unmount and unlink acts on the fds found, so a symlink
+//    swapped in meanwhile cannot send an action outside it.
+//  - Destructive calls act only on what the volume's attach record holds (its staging path, the
+//    targets it was published at) or on a mount proven to be this volume's (its device, the
+//    staging filesystem, its NFS export); anything else is left alone.
 //  - One operation per volume at a time: a concurrent call on the same volume is Aborted
 //    (common::InFlight, shared with the self-healing loop).
 //  - Idempotent: repeating a call that already succeeded returns OK without acting again.
@@ -31,23 +36,29 @@ class NodeVolumes {
 
   // Unmounts the staging path, flushes and deletes the LUN, logs out of an owned session nothing
   // else uses, deletes the record. OK when already unstaged, when the device or session is gone,
-  // and after an agent restart. FailedPrecondition while the device is still published.
+  // and after an agent restart. FailedPrecondition while the volume is still published (iSCSI
+  // and NFS), and when there is no record but something is mounted at the path (it is not
+  // touched). An unreadable record is an error.
   Status unstage(const std::string& volumeId, const std::string& stagingPath);
 
   // Bind-mounts the staged volume (directory, or the device node onto a file for block volumes)
-  // at the target path, read-only when asked. FailedPrecondition if not staged; AlreadyExists if
-  // the target already holds an incompatible mount.
+  // at the target path, read-only when asked; the target is recorded first. FailedPrecondition
+  // if not staged; AlreadyExists if the target already holds an incompatible mount.
   Status publish(const PublishRequest& request);
 
-  // Unmounts the target (forced when stale) and removes the target path. OK if already gone.
+  // Unmounts the target (forced when stale) and removes the file or directory publish created
+  // there. The target must be one the record holds or hold a mount of this volume; a path that
+  // is neither is OK only when nothing is mounted there (FailedPrecondition otherwise), and
+  // nothing is removed. OK if already gone.
   Status unpublish(const std::string& volumeId, const std::string& targetPath);
 
   // Rescans the LUN and grows the filesystem online; block volumes are only rescanned; NFS is a
   // no-op. Returns the new capacity in bytes (0 when unknown, i.e. NFS). NotFound if not staged.
   StatusOr<uint64_t> expand(const std::string& volumeId, const std::string& volumePath);
 
-  // Usage and condition of a published or staged path. NotFound when the volume is not staged
-  // here or the path does not exist.
+  // Usage and condition of a published or staged path of this volume (recorded, or a mount of
+  // it). NotFound when the volume is not staged here, the path is not one of its own, or it does
+  // not exist.
   StatusOr<VolumeStats> stats(const std::string& volumeId, const std::string& volumePath);
 
  private:
@@ -62,7 +73,19 @@ class NodeVolumes {
                          const IscsiVolumeContext& context, const BlockDevice& device,
                          StageSplit* split);
   Status rollback(const AttachRecord& record, bool recordIsNew, bool createdSession);
-  Status unmountIfMounted(const std::string& path);
+  // Unmounts every mount stacked at `path` (resolved below the kubelet directory; a missing
+  // parent means nothing is mounted). With `owner`, a mount that is not that volume's is left
+  // alone and reported as FailedPrecondition.
+  Status unmountAt(const std::string& path, const AttachRecord* owner);
+  // True when the mount `m` is the volume's: a bind of its staging filesystem, a mount or bind of
+  // its LUN's device, or its NFS export.
+  StatusOr<bool> mountIsVolumes(const AttachRecord& record, const MountEntry& m);
+  // For a volume without a record: OK when nothing is mounted at `path`, else FailedPrecondition
+  // (the mount is left alone: nothing proves it is this volume's).
+  Status nothingMountedAt(const std::string& volumeId, const std::string& path, const char* field);
+  // FailedPrecondition naming a place the volume is still mounted other than its staging path.
+  Status refuseWhilePublished(const AttachRecord& record);
+  Status dropTarget(AttachRecord& record, const std::string& path);
   StatusOr<VolumeCondition> liveCondition(const AttachRecord& record, const std::string& path,
                                           std::string* devnode);
   int64_t now() const;
@@ -72,6 +95,7 @@ class NodeVolumes {
   IscsiAttacher& attacher_;
   VolumeHealth& health_;
   PathGuard guard_;
+  BeneathRoot beneath_;
 };
 
 }  // namespace tnascsi::agent::stage

@@ -1,13 +1,10 @@
 // PathGuard (see path_guard.h).
 #include "agent/stage/path_guard.h"
 
-#include <sys/stat.h>
-
 #include <cctype>
 #include <climits>
-#include <cstdlib>
 
-#include "common/base/c_handle.h"
+#include "agent/mount/beneath.h"
 
 namespace tnascsi::agent::stage {
 namespace {
@@ -16,12 +13,6 @@ bool under(const std::string& path, const std::string& root) {
   if (root == "/") return path.size() > 1;
   return path.size() > root.size() && path.compare(0, root.size(), root) == 0 &&
          path[root.size()] == '/';
-}
-
-StatusOr<std::string> realPath(const std::string& path) {
-  common::CHandle<char, &std::free> resolved(::realpath(path.c_str(), nullptr));
-  if (!resolved) return common::errnoStatus("resolve " + path, errno);
-  return std::string(resolved.get());
 }
 
 }  // namespace
@@ -49,7 +40,8 @@ PathGuard::PathGuard(std::string root) : root_(std::move(root)) {
 
 Status PathGuard::check(const std::string& path, const std::string& field) const {
   auto bad = [&](const std::string& why) {
-    return absl::InvalidArgumentError(field + " \"" + path + "\" is not acceptable: " + why);
+    return absl::InvalidArgumentError(field + " \"" + bounded(path) +
+                                      "\" is not acceptable: " + why);
   };
   if (path.empty()) return bad("empty");
   if (path.size() > PATH_MAX) return bad("too long");
@@ -67,22 +59,8 @@ Status PathGuard::check(const std::string& path, const std::string& field) const
     }
     start = slash + 1;
   }
-  if (!under(path, root_)) return bad("outside the kubelet directory " + root_);
-
-  auto rootReal = realPath(root_);
-  if (!rootReal.ok()) return bad("the kubelet directory does not resolve");
-  // The longest existing prefix must resolve below the root (a symlink may not escape).
-  std::string prefix = path;
-  while (under(prefix, root_)) {
-    struct stat st {};
-    if (::lstat(prefix.c_str(), &st) == 0) {
-      auto real = realPath(prefix);
-      if (!real.ok()) return bad("a component is a dangling or unreadable symlink");
-      if (!under(*real, *rootReal)) return bad("resolves outside the kubelet directory");
-      return absl::OkStatus();
-    }
-    prefix = prefix.substr(0, prefix.find_last_of('/'));
-  }
+  if (!under(path, root_)) return bad("outside the kubelet directory " + bounded(root_));
+  // Symlinks are judged when the path is resolved (BeneathRoot), on the object that is used.
   return absl::OkStatus();
 }
 

@@ -19,9 +19,10 @@ class PathGuard {
   explicit PathGuard(std::string root);
 
   // OK when `path` is absolute, normalised (no empty, "." or ".." components, no trailing '/'),
-  // at most 4096 bytes, lies strictly below the root, and its longest existing prefix resolves
-  // (following symlinks) to a place still below the root's real path. InvalidArgument otherwise,
-  // naming `field` ("staging_target_path", "target_path", ...).
+  // at most 4096 bytes, free of control characters, and lies strictly below the root as a string.
+  // InvalidArgument otherwise, naming `field` ("staging_target_path", "target_path", ...) and
+  // showing at most 256 bytes of the path. This is the string check only: symlinks are judged
+  // when the flows resolve the path with BeneathRoot and act on what it found.
   Status check(const std::string& path, const std::string& field) const;
 
   const std::string& root() const { return root_; }

@@ -12,42 +12,19 @@
 namespace tnascsi::agent::stage {
 namespace {
 
-// Creates the missing directories of `path` (below an already checked root).
-Status makeParents(const std::string& path) {
-  std::string::size_type pos = 1;
-  while ((pos = path.find('/', pos)) != std::string::npos) {
-    std::string dir = path.substr(0, pos);
-    if (::mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST) {
-      return common::errnoStatus("create directory " + dir, errno);
-    }
-    ++pos;
-  }
-  return absl::OkStatus();
-}
-
-Status ensureTargetDir(const std::string& path) {
-  TNAS_RETURN_IF_ERROR(makeParents(path));
+// Removes the directory or regular file publish created, by its name in the resolved parent
+// (never followed; anything else found there is left alone).
+Status removeCreated(const ResolvedPath& at) {
   struct stat st {};
-  if (::lstat(path.c_str(), &st) == 0) {
-    if (S_ISDIR(st.st_mode)) return absl::OkStatus();
-    return absl::InvalidArgumentError("target_path " + path + " exists and is not a directory");
+  if (::fstatat(at.parentFd(), at.name().c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (errno == ENOENT) return absl::OkStatus();
+    return common::errnoStatus("stat " + bounded(at.path()), errno);
   }
-  if (::mkdir(path.c_str(), 0750) != 0 && errno != EEXIST) {
-    return common::errnoStatus("create directory " + path, errno);
+  if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) return absl::OkStatus();
+  if (::unlinkat(at.parentFd(), at.name().c_str(), S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) != 0 &&
+      errno != ENOENT) {
+    return common::errnoStatus("remove " + bounded(at.path()), errno);
   }
-  return absl::OkStatus();
-}
-
-Status ensureTargetFile(const std::string& path) {
-  TNAS_RETURN_IF_ERROR(makeParents(path));
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) == 0) {
-    if (S_ISREG(st.st_mode)) return absl::OkStatus();
-    return absl::InvalidArgumentError("target_path " + path + " exists and is not a regular file");
-  }
-  int fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0640);
-  if (fd < 0 && errno != EEXIST) return common::errnoStatus("create file " + path, errno);
-  if (fd >= 0) ::close(fd);
   return absl::OkStatus();
 }
 
@@ -69,7 +46,8 @@ Status NodeVolumes::publish(const PublishRequest& request) {
   }
   if (record->stagingPath != request.stagingPath) {
     return absl::FailedPreconditionError("volume " + request.volumeId + " is staged at " +
-                                         record->stagingPath + ", not " + request.stagingPath);
+                                         record->stagingPath + ", not " +
+                                         bounded(request.stagingPath));
   }
   if (record->block != request.block) {
     return absl::InvalidArgumentError(std::string("volume was staged as a ") +
@@ -92,43 +70,94 @@ Status NodeVolumes::publish(const PublishRequest& request) {
   TNAS_ASSIGN_OR_RETURN(auto current, env_.mounter.findByTarget(request.targetPath));
   if (current) {
     if (current->readOnly() != flags.readOnly) {
-      return absl::AlreadyExistsError("target_path " + request.targetPath +
+      return absl::AlreadyExistsError("target_path " + bounded(request.targetPath) +
                                       " is already published with a different read-only mode");
     }
     if (!record->block) {  // a filesystem bind shares the staging mount's device and source
       TNAS_ASSIGN_OR_RETURN(auto staged, env_.mounter.findByTarget(record->stagingPath));
       if (!staged || staged->source != current->source || staged->major != current->major ||
           staged->minor != current->minor) {
-        return absl::AlreadyExistsError("target_path " + request.targetPath +
-                                        " already holds another mount (" + current->source + ")");
+        return absl::AlreadyExistsError("target_path " + bounded(request.targetPath) +
+                                        " already holds another mount (" +
+                                        bounded(current->source) + ")");
       }
       if (!bindFlagsMatch(flags, current->options)) {
-        return absl::AlreadyExistsError("target_path " + request.targetPath +
+        return absl::AlreadyExistsError("target_path " + bounded(request.targetPath) +
                                         " is already published with other mount flags (" +
                                         current->options + "; asked " + flags.describe() + ")");
       }
     }
+    if (!record->block) return absl::OkStatus();  // already published (a bind of the staging fs)
+    TNAS_ASSIGN_OR_RETURN(bool ours, mountIsVolumes(*record, *current));
+    if (!ours) {
+      return absl::AlreadyExistsError("target_path " + bounded(request.targetPath) +
+                                      " already holds another mount (" + bounded(current->source) +
+                                      ")");
+    }
     return absl::OkStatus();  // already published
   }
 
+  // Resolve (and create) the target below the kubelet directory, record it, then mount onto the
+  // object that was resolved. The record comes first so that a crash leaves a target that
+  // unpublish can prove is this volume's.
+  std::optional<ResolvedPath> source;
+  std::string devnode;
   if (record->block) {
     TNAS_ASSIGN_OR_RETURN(auto where, attacher_.locate(*record));
     if (!where.device) {
       return absl::UnavailableError("volume " + request.volumeId + ": " + where.problem +
                                     "; the self-healing loop is reattaching it, retry later");
     }
-    TNAS_RETURN_IF_ERROR(ensureTargetFile(request.targetPath));
-    TNAS_RETURN_IF_ERROR(
-        env_.mounter.bindMount(where.device->devnode, request.targetPath, flags.readOnly));
+    devnode = where.device->devnode;
   } else {
     TNAS_ASSIGN_OR_RETURN(auto staged, env_.mounter.findByTarget(record->stagingPath));
     if (!staged) {
       return absl::FailedPreconditionError("staging path " + record->stagingPath +
                                            " is not mounted; stage the volume again");
     }
-    TNAS_RETURN_IF_ERROR(ensureTargetDir(request.targetPath));
-    TNAS_RETURN_IF_ERROR(
-        env_.mounter.bindMountWithFlags(record->stagingPath, request.targetPath, flags));
+    TNAS_ASSIGN_OR_RETURN(source,
+                          beneath_.resolve(record->stagingPath, BeneathRoot::Want::kExisting));
+  }
+  TNAS_ASSIGN_OR_RETURN(
+      auto target,
+      beneath_.resolve(request.targetPath,
+                       record->block ? BeneathRoot::Want::kFile : BeneathRoot::Want::kDirectory));
+  bool recorded = record->findTarget(request.targetPath) != nullptr;
+  if (source && target.stat().st_dev == source->stat().st_dev &&
+      target.stat().st_ino == source->stat().st_ino) {
+    // The resolved target already is the staging filesystem's root (a bind made while the path
+    // string named another place, e.g. during a rename race): published, not stacked again.
+    if (recorded) return absl::OkStatus();
+    record->targets.push_back({request.targetPath, false});
+    record->updatedAt = now();
+    return env_.records.save(*record);
+  }
+  auto undoTarget = [&] {
+    if (target.created()) {
+      ::unlinkat(target.parentFd(), target.name().c_str(), record->block ? 0 : AT_REMOVEDIR);
+    }
+    if (!recorded) {
+      Status dropped = dropTarget(*record, request.targetPath);
+      if (!dropped.ok()) {
+        TNAS_LOG(Warn) << "cannot drop the unpublished target: " << dropped;
+      }
+    }
+  };
+  if (!recorded) {
+    record->targets.push_back({request.targetPath, target.created()});
+    record->updatedAt = now();
+    Status saved = env_.records.save(*record);
+    if (!saved.ok()) {
+      recorded = true;  // nothing to drop from the file
+      undoTarget();
+      return saved;
+    }
+  }
+  Status mounted = record->block ? env_.mounter.bindMount(devnode, target, flags.readOnly)
+                                 : env_.mounter.bindMountWithFlags(*source, target, flags);
+  if (!mounted.ok()) {
+    undoTarget();
+    return mounted;
   }
   TNAS_LOG(Info).kv("target", request.targetPath).kv("flags", flags.describe()) << "published";
   return absl::OkStatus();
@@ -139,14 +168,25 @@ Status NodeVolumes::unpublish(const std::string& volumeId, const std::string& ta
   TNAS_RETURN_IF_ERROR(guard_.check(targetPath, "target_path"));
   TNAS_ASSIGN_OR_RETURN(auto token, env_.inflight.tryAcquire(volumeId));
   common::LogScope scope("volume", volumeId);
-  TNAS_RETURN_IF_ERROR(unmountIfMounted(targetPath));
-  struct stat st {};
-  if (::lstat(targetPath.c_str(), &st) != 0) {
-    if (errno == ENOENT) return absl::OkStatus();
-    return common::errnoStatus("stat " + targetPath, errno);
+  TNAS_ASSIGN_OR_RETURN(auto record, env_.records.load(volumeId));
+  const AttachRecord::Target* recorded = record ? record->findTarget(targetPath) : nullptr;
+  bool created = recorded != nullptr && recorded->created;
+  // A recorded target is this volume's by the record; any other path only when what is mounted
+  // there is proven to be this volume's (a path holding someone else's mount is left alone).
+  if (recorded != nullptr) {
+    TNAS_RETURN_IF_ERROR(unmountAt(targetPath, nullptr));
+  } else if (record) {
+    TNAS_RETURN_IF_ERROR(unmountAt(targetPath, &*record));
+  } else {
+    TNAS_RETURN_IF_ERROR(nothingMountedAt(volumeId, targetPath, "target_path"));
   }
-  int rc = S_ISDIR(st.st_mode) ? ::rmdir(targetPath.c_str()) : ::unlink(targetPath.c_str());
-  if (rc != 0 && errno != ENOENT) return common::errnoStatus("remove " + targetPath, errno);
+  if (created) {
+    // Remove only what publish created, re-resolved after the unmount.
+    auto at = beneath_.resolve(targetPath, BeneathRoot::Want::kParent);
+    if (!at.ok() && !absl::IsNotFound(at.status())) return at.status();
+    if (at.ok()) TNAS_RETURN_IF_ERROR(removeCreated(*at));
+  }
+  if (recorded != nullptr) TNAS_RETURN_IF_ERROR(dropTarget(*record, targetPath));
   TNAS_LOG(Info).kv("target", targetPath) << "unpublished";
   return absl::OkStatus();
 }

@@ -102,11 +102,13 @@ SelfHealer::PassResult SelfHealer::runOnce() {
                      now() - r.updatedAt >= config_.abandonedAfter.count();
     if (abandoned || r.phase == AttachRecord::Phase::kDetaching) {
       Status cleaned = absl::OkStatus();
-      if (!r.block && r.isIscsi()) {
+      if (!r.block) {  // the recorded staging path, resolved below the kubelet directory
         auto mounted = env_.mounter.findByTarget(r.stagingPath);
-        if (mounted.ok() && *mounted) cleaned = env_.mounter.unmount(r.stagingPath, true);
-      } else if (!r.isIscsi()) {
-        cleaned = env_.mounter.unmount(r.stagingPath, true);
+        if (mounted.ok() && *mounted) {
+          auto at =
+              BeneathRoot(config_.kubeletDir).resolve(r.stagingPath, BeneathRoot::Want::kParent);
+          cleaned = at.ok() ? env_.mounter.unmount(*at, true) : at.status();
+        }
       }
       if (cleaned.ok() && r.isIscsi()) cleaned = attacher_.detach(r);
       if (cleaned.ok()) cleaned = env_.records.remove(r.volumeId);

@@ -91,7 +91,10 @@ StatusOr<IscsiVolumeContext> parseIscsiContext(const StringMap& context) {
     return bad("iqn", "is missing or not an iSCSI name");
   }
   std::string lun = get(context, "lun");
-  if (!lun.empty() && (!absl::SimpleAtoi(lun, &c.lun) || c.lun < 0 || c.lun > 16383)) {
+  // Required: a context without it must not silently mean LUN 0 (another volume's LUN on a
+  // shared target). The controller always writes it (controller/provision/iscsi_detail.cc).
+  if (lun.empty()) return bad("lun", "is missing");
+  if (!absl::SimpleAtoi(lun, &c.lun) || c.lun < 0 || c.lun > 16383) {
     return bad("lun", "must be a number 0..16383");
   }
   c.serial = get(context, "serial");

@@ -7,7 +7,7 @@
 //   portal       "10.0.0.5", "10.0.0.5:3260", "[fd00::5]:3260", or a host name
 //   portals      portals, comma-separated, tried in order after `portal` (one of the two required)
 //   iqn          target IQN                            (required)
-//   lun          LUN number, default 0
+//   lun          LUN number 0..16383                   (required)
 //   serial       the LUN's VPD page 0x80 unit serial   (serial and/or naa required)
 //   naa          a page 0x83 designator, "naa.<hex>"   (compared case-insensitively)
 //   mkfsOptions  extra mkfs options, space-separated (validated by Filesystems::format)

@@ -1,8 +1,4 @@
 // NodeVolumes: expand and stats (see node_volumes.h).
-#include <sys/stat.h>
-
-#include <cerrno>
-
 #include "agent/stage/node_volumes.h"
 #include "common/log/log.h"
 
@@ -81,10 +77,23 @@ StatusOr<VolumeStats> NodeVolumes::stats(const std::string& volumeId,
   if (!record || record->phase != AttachRecord::Phase::kStaged) {
     return absl::NotFoundError("volume " + volumeId + " is not staged on this node");
   }
-  struct stat st {};
-  if (::lstat(volumePath.c_str(), &st) != 0 && errno == ENOENT) {
-    return absl::NotFoundError("volume_path " + volumePath + " does not exist");
+  // Only the volume's own paths: its staging path, a recorded target, or a mount of it.
+  bool own = volumePath == record->stagingPath || record->findTarget(volumePath) != nullptr;
+  if (!own) {
+    TNAS_ASSIGN_OR_RETURN(auto current, env_.mounter.findByTarget(volumePath));
+    if (current) {
+      TNAS_ASSIGN_OR_RETURN(own, mountIsVolumes(*record, *current));
+    }
   }
+  if (!own) {
+    return absl::NotFoundError("volume_path " + bounded(volumePath) + " is not where volume " +
+                               volumeId + " is staged or published on this node");
+  }
+  auto at = beneath_.resolve(volumePath, BeneathRoot::Want::kExisting);
+  if (absl::IsNotFound(at.status())) {
+    return absl::NotFoundError("volume_path " + bounded(volumePath) + " does not exist");
+  }
+  TNAS_RETURN_IF_ERROR(at.status());
   VolumeStats out;
   out.block = record->block;
   std::string devnode;
@@ -103,7 +112,7 @@ StatusOr<VolumeStats> NodeVolumes::stats(const std::string& volumeId,
   if (record->block) {
     TNAS_ASSIGN_OR_RETURN(out.sizeBytes, env_.filesystems.deviceSize(devnode));
   } else {
-    TNAS_ASSIGN_OR_RETURN(out.fs, env_.filesystems.stats(volumePath));
+    TNAS_ASSIGN_OR_RETURN(out.fs, env_.filesystems.stats(at->viaFd()));  // the resolved object
   }
   return out;
 }

@@ -1,6 +1,8 @@
 // FakeKernel and its fakes (see fake_kernel.h).
 #include "test/fakes/agent/kernel/fake_kernel.h"
 
+#include <unistd.h>
+
 namespace tnascsi::agent::fakes {
 namespace {
 
@@ -295,7 +297,13 @@ Status FakeFilesystems::growOnline(const std::string&, const std::string&, const
   return k_.failureLocked("growOnline");
 }
 
-StatusOr<FsStats> FakeFilesystems::stats(const std::string& path) {
+StatusOr<FsStats> FakeFilesystems::stats(const std::string& asked) {
+  std::string path = asked;
+  if (asked.rfind("/proc/self/fd/", 0) == 0) {  // an fd's path: the object it refers to
+    char buf[4096];
+    ssize_t n = ::readlink(asked.c_str(), buf, sizeof buf - 1);
+    if (n > 0) path.assign(buf, static_cast<size_t>(n));
+  }
   std::lock_guard<std::mutex> lock(k_.mu);
   TNAS_RETURN_IF_ERROR(k_.failureLocked("stats"));
   for (auto it = k_.mounts.rbegin(); it != k_.mounts.rend(); ++it) {
@@ -343,6 +351,53 @@ StatusOr<std::vector<MountEntry>> FakeMounter::findByDevice(const std::string& d
   return out;
 }
 
+StatusOr<std::vector<MountEntry>> FakeMounter::findByNumbers(unsigned maj, unsigned min) {
+  std::lock_guard<std::mutex> lock(k_.mu);
+  TNAS_RETURN_IF_ERROR(k_.failureLocked("findByNumbers"));
+  std::vector<MountEntry> out;
+  for (const auto& m : k_.mounts) {
+    if (m.major == maj && m.minor == min) out.push_back(m);
+  }
+  return out;
+}
+
+void FakeKernel::numberLocked(MountEntry* e) {
+  auto it = sourceNumbers.find(e->source);
+  if (it == sourceNumbers.end()) {
+    unsigned major = e->source.rfind("/dev/", 0) == 0 ? 8 : 0;
+    it = sourceNumbers.emplace(e->source, std::make_pair(major, nextMinor++)).first;
+  }
+  e->major = it->second.first;
+  e->minor = it->second.second;
+}
+
+namespace {
+
+// The handle must name what its path says: its parent fd is the path's directory (so a flow that
+// resolved something else, or acted on a string, is caught here as it would be by the kernel).
+Status checkHandle(const ResolvedPath& target, bool needObject) {
+  if (target.parentFd() < 0) return absl::InvalidArgumentError("handle without a parent fd");
+  if (needObject && target.fd() < 0) return absl::InvalidArgumentError("handle without an fd");
+  char buf[4096];
+  ssize_t n = ::readlink(procFdPath(target.parentFd()).c_str(), buf, sizeof buf - 1);
+  if (n < 0) return absl::InternalError("cannot read the handle's parent fd");
+  std::string dir(buf, static_cast<size_t>(n));
+  std::string want = target.path().substr(0, target.path().rfind('/'));
+  if (dir != want || target.name() != target.path().substr(want.size() + 1)) {
+    return absl::InternalError("handle for " + target.path() + " refers to " + dir + "/" +
+                               target.name());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+Status FakeMounter::mount(const std::string& source, const ResolvedPath& target,
+                          const std::string& fsType, const std::string& options) {
+  TNAS_RETURN_IF_ERROR(checkHandle(target, true));
+  return mount(source, target.path(), fsType, options);
+}
+
 Status FakeMounter::mount(const std::string& source, const std::string& target,
                           const std::string& fsType, const std::string& options) {
   std::lock_guard<std::mutex> lock(k_.mu);
@@ -353,42 +408,53 @@ Status FakeMounter::mount(const std::string& source, const std::string& target,
   e.fsType = fsType;
   e.options = options.empty() ? "rw" : options;
   e.root = "/";
+  k_.numberLocked(&e);
   k_.mounts.push_back(e);
   return absl::OkStatus();
 }
 
-Status FakeMounter::bindMount(const std::string& source, const std::string& target, bool readOnly) {
+Status FakeMounter::bindMount(const std::string& source, const ResolvedPath& target,
+                              bool readOnly) {
+  TNAS_RETURN_IF_ERROR(checkHandle(target, true));
   std::lock_guard<std::mutex> lock(k_.mu);
   TNAS_RETURN_IF_ERROR(k_.failureLocked("bindMount"));
   MountEntry e;
   e.source = source;
   e.fsType = "none";
   e.root = "/";
+  k_.numberLocked(&e);
   for (auto it = k_.mounts.rbegin(); it != k_.mounts.rend(); ++it) {
     if (it->target == source) {  // binding a mount point: same filesystem
       e = *it;
       break;
     }
   }
-  e.target = target;
+  e.target = target.path();
   e.options = readOnly ? "ro" : "rw";
   k_.mounts.push_back(e);
   return absl::OkStatus();
 }
 
-Status FakeMounter::mountNfs(const NfsMountSpec& spec) {
+Status FakeMounter::mountNfs(const NfsMountSpec& spec, const ResolvedPath& target) {
+  TNAS_RETURN_IF_ERROR(checkHandle(target, true));
   std::lock_guard<std::mutex> lock(k_.mu);
   TNAS_RETURN_IF_ERROR(k_.failureLocked("mountNfs"));
   MountEntry e;
   e.source = spec.server + ":" + spec.exportPath;
-  e.target = spec.target;
+  e.target = target.path();
   e.fsType = spec.version == "3" ? "nfs" : "nfs4";
   std::string opts = "rw,vers=" + spec.version;
   for (const auto& o : spec.options) opts += "," + o;
   e.options = opts;
   e.root = "/";
+  k_.numberLocked(&e);
   k_.mounts.push_back(e);
   return absl::OkStatus();
+}
+
+Status FakeMounter::unmount(const ResolvedPath& target, bool force) {
+  TNAS_RETURN_IF_ERROR(checkHandle(target, false));
+  return unmount(target.path(), force);
 }
 
 Status FakeMounter::unmount(const std::string& target, bool force) {

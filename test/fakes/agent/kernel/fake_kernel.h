@@ -78,6 +78,10 @@ class FakeKernel {
   bool scanOnLogin = true;  // false: LUNs appear only through waitForLun's precise scan
   int nextSid = 1;
   int nextDevice = 0;
+  // Device numbers per mount source (the same source is the same filesystem, as NFS shares a
+  // superblock); a bind keeps the numbers of what it binds.
+  std::map<std::string, std::pair<unsigned, unsigned>> sourceNumbers;
+  unsigned nextMinor = 1;
 
   // Failure injection: a non-OK status registered under an operation name ("login", "logout",
   // "waitForLun", "format", "mount", "bindMount", "mountNfs", "unmount", "growOnline",
@@ -104,6 +108,7 @@ class FakeKernel {
   FakeDevice* createDeviceLocked(int sid, int lun);
   FakeDevice* deviceAtLocked(const ScsiAddress& address);
   FakeLun* backingLocked(const FakeDevice& device);
+  void numberLocked(MountEntry* entry);
 };
 
 class FakeIscsiInitiator final : public IscsiInitiator {
@@ -156,12 +161,19 @@ class FakeMounter final : public Mounter {
   explicit FakeMounter(FakeKernel& kernel) : k_(kernel) {}
   StatusOr<std::optional<MountEntry>> findByTarget(const std::string& target) override;
   StatusOr<std::vector<MountEntry>> findByDevice(const std::string& devnode) override;
-  Status mount(const std::string& source, const std::string& target, const std::string& fsType,
+  StatusOr<std::vector<MountEntry>> findByNumbers(unsigned major, unsigned minor) override;
+  // The handle's parent fd must name the directory of its path (checked through /proc/self/fd).
+  Status mount(const std::string& source, const ResolvedPath& target, const std::string& fsType,
                const std::string& options) override;
-  Status bindMount(const std::string& source, const std::string& target, bool readOnly) override;
-  Status mountNfs(const NfsMountSpec& spec) override;
-  Status unmount(const std::string& target, bool force) override;
+  Status bindMount(const std::string& source, const ResolvedPath& target, bool readOnly) override;
+  Status mountNfs(const NfsMountSpec& spec, const ResolvedPath& target) override;
+  Status unmount(const ResolvedPath& target, bool force) override;
   bool isStale(const std::string& target) override;
+
+  // Arrangement by path string, for tests (someone else's mounts).
+  Status mount(const std::string& source, const std::string& target, const std::string& fsType,
+               const std::string& options);
+  Status unmount(const std::string& target, bool force);
 
  private:
   FakeKernel& k_;

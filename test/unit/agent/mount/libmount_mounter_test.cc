@@ -75,6 +75,27 @@ class LibmountTest : public ::testing::Test {
     while (!loop_.empty() && (loop_.back() == '\n')) loop_.pop_back();
     return loop_;
   }
+  // Handles below dir_, as the flows get them (BeneathRoot).
+  ResolvedPath dirAt(const std::string& path) {
+    auto r = BeneathRoot(dir_).resolve(path, BeneathRoot::Want::kDirectory);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return std::move(r).value();
+  }
+  ResolvedPath fileAt(const std::string& path) {
+    auto r = BeneathRoot(dir_).resolve(path, BeneathRoot::Want::kFile);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return std::move(r).value();
+  }
+  ResolvedPath at(const std::string& path) {
+    auto r = BeneathRoot(dir_).resolve(path, BeneathRoot::Want::kParent);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return std::move(r).value();
+  }
+  ResolvedPath existing(const std::string& path) {
+    auto r = BeneathRoot(dir_).resolve(path, BeneathRoot::Want::kExisting);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return std::move(r).value();
+  }
   std::string dir_;
   std::string loop_;
   LibmountMounter mounter_;
@@ -82,24 +103,24 @@ class LibmountTest : public ::testing::Test {
 
 TEST_F(LibmountTest, MountFindAndUnmountTmpfs) {
   std::string a = dir_ + "/a";
-  ASSERT_TRUE(mounter_.mount("tmpfs", a, "tmpfs", "size=1m,noexec,nosuid").ok());
+  ASSERT_TRUE(mounter_.mount("tmpfs", dirAt(a), "tmpfs", "size=1m,noexec,nosuid").ok());
   auto e = mounter_.findByTarget(a);
   ASSERT_TRUE(e.ok() && e->has_value()) << e.status();
   EXPECT_EQ((*e)->fsType, "tmpfs");
   EXPECT_NE((*e)->options.find("noexec"), std::string::npos);
   EXPECT_FALSE((*e)->readOnly());
   EXPECT_FALSE(mounter_.isStale(a));
-  ASSERT_TRUE(mounter_.unmount(a, false).ok());
+  ASSERT_TRUE(mounter_.unmount(at(a), false).ok());
   EXPECT_FALSE(mounter_.findByTarget(a)->has_value());
-  EXPECT_TRUE(mounter_.unmount(a, false).ok());  // nothing mounted: OK
+  EXPECT_TRUE(mounter_.unmount(at(a), false).ok());  // nothing mounted: OK
 }
 
 TEST_F(LibmountTest, BindAndReadOnlyRemount) {
   std::string a = dir_ + "/a", b = dir_ + "/b", c = dir_ + "/c";
-  ASSERT_TRUE(mounter_.mount("tmpfs", a, "tmpfs", "size=1m").ok());
+  ASSERT_TRUE(mounter_.mount("tmpfs", dirAt(a), "tmpfs", "size=1m").ok());
   { std::ofstream(a + "/file") << "data"; }
-  ASSERT_TRUE(mounter_.bindMount(a, b, false).ok());
-  ASSERT_TRUE(mounter_.bindMount(a, c, true).ok());
+  ASSERT_TRUE(mounter_.bindMount(a, dirAt(b), false).ok());
+  ASSERT_TRUE(mounter_.bindMount(a, dirAt(c), true).ok());
   EXPECT_TRUE(std::filesystem::exists(b + "/file"));
   EXPECT_FALSE((*mounter_.findByTarget(b))->readOnly());
   EXPECT_TRUE((*mounter_.findByTarget(c))->readOnly());
@@ -107,16 +128,16 @@ TEST_F(LibmountTest, BindAndReadOnlyRemount) {
   EXPECT_LT(fd, 0);
   EXPECT_EQ(errno, EROFS);
   if (fd >= 0) ::close(fd);
-  ASSERT_TRUE(mounter_.unmount(c, true).ok());  // forced path on a live mount
-  ASSERT_TRUE(mounter_.unmount(b, false).ok());
+  ASSERT_TRUE(mounter_.unmount(at(c), true).ok());  // forced path on a live mount
+  ASSERT_TRUE(mounter_.unmount(at(b), false).ok());
 }
 
 TEST_F(LibmountTest, BindWithFlagsSetsExactlyThePerMountFlags) {
   std::string a = dir_ + "/a", b = dir_ + "/b", c = dir_ + "/c";
   // The source carries nosuid and noexec; a bind would inherit them without the remount.
-  ASSERT_TRUE(mounter_.mount("tmpfs", a, "tmpfs", "size=1m,nosuid,noexec").ok());
+  ASSERT_TRUE(mounter_.mount("tmpfs", dirAt(a), "tmpfs", "size=1m,nosuid,noexec").ok());
   auto want = bindFlagsFor({"nodev,noatime", "size=2m"}, false);
-  ASSERT_TRUE(mounter_.bindMountWithFlags(a, b, want).ok());
+  ASSERT_TRUE(mounter_.bindMountWithFlags(existing(a), dirAt(b), want).ok());
   auto e = mounter_.findByTarget(b);
   ASSERT_TRUE(e.ok() && e->has_value());
   EXPECT_TRUE(bindFlagsMatch(want, (*e)->options)) << (*e)->options;
@@ -124,7 +145,7 @@ TEST_F(LibmountTest, BindWithFlagsSetsExactlyThePerMountFlags) {
   EXPECT_NE((*e)->options.find("noatime"), std::string::npos) << (*e)->options;
 
   auto ro = bindFlagsFor({"noexec"}, true);
-  ASSERT_TRUE(mounter_.bindMountWithFlags(a, c, ro).ok());
+  ASSERT_TRUE(mounter_.bindMountWithFlags(existing(a), dirAt(c), ro).ok());
   auto r = mounter_.findByTarget(c);
   ASSERT_TRUE(r.ok() && r->has_value());
   EXPECT_TRUE(bindFlagsMatch(ro, (*r)->options)) << (*r)->options;
@@ -135,12 +156,13 @@ TEST_F(LibmountTest, BindWithFlagsSetsExactlyThePerMountFlags) {
   if (fd >= 0) ::close(fd);
   // The source mount keeps its own flags.
   EXPECT_NE((*mounter_.findByTarget(a))->options.find("noexec"), std::string::npos);
-  ASSERT_TRUE(mounter_.unmount(c, false).ok());
-  ASSERT_TRUE(mounter_.unmount(b, false).ok());
+  ASSERT_TRUE(mounter_.unmount(at(c), false).ok());
+  ASSERT_TRUE(mounter_.unmount(at(b), false).ok());
 }
 
-TEST_F(LibmountTest, BindWithFlagsOfAMissingSourceLeavesNothing) {
-  auto st = mounter_.bindMountWithFlags(dir_ + "/missing", dir_ + "/b", bindFlagsFor({}, true));
+TEST_F(LibmountTest, BindWithFlagsOfAnUnopenedSourceLeavesNothing) {
+  auto st = mounter_.bindMountWithFlags(at(dir_ + "/missing"), dirAt(dir_ + "/b"),
+                                        bindFlagsFor({}, true));
   EXPECT_FALSE(st.ok());
   EXPECT_FALSE(mounter_.findByTarget(dir_ + "/b")->has_value());
 }
@@ -149,16 +171,16 @@ TEST_F(LibmountTest, LoopDeviceExt4FindByDevice) {
   std::string dev = attachLoop("ext4");
   if (dev.empty()) GTEST_SKIP() << "no loop device or mkfs.ext4";
   std::string a = dir_ + "/a", b = dir_ + "/b";
-  ASSERT_TRUE(mounter_.mount(dev, a, "ext4", "noatime").ok());
-  ASSERT_TRUE(mounter_.bindMount(a, b, true).ok());
+  ASSERT_TRUE(mounter_.mount(dev, dirAt(a), "ext4", "noatime").ok());
+  ASSERT_TRUE(mounter_.bindMount(a, dirAt(b), true).ok());
   auto byDev = mounter_.findByDevice(dev);
   ASSERT_TRUE(byDev.ok()) << byDev.status();
   ASSERT_EQ(byDev->size(), 2u);
   EXPECT_EQ((*byDev)[0].target, a);
   EXPECT_EQ((*byDev)[1].target, b);
   EXPECT_EQ((*byDev)[0].fsType, "ext4");
-  ASSERT_TRUE(mounter_.unmount(b, false).ok());
-  ASSERT_TRUE(mounter_.unmount(a, false).ok());
+  ASSERT_TRUE(mounter_.unmount(at(b), false).ok());
+  ASSERT_TRUE(mounter_.unmount(at(a), false).ok());
   EXPECT_TRUE(mounter_.findByDevice(dev)->empty());
   EXPECT_EQ(mounter_.findByDevice(dir_ + "/a").status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(mounter_.findByDevice("/dev/does-not-exist").status().code(), StatusCode::kNotFound);
@@ -169,7 +191,7 @@ TEST_F(LibmountTest, BindADeviceNodeOntoAFile) {
   if (dev.empty()) GTEST_SKIP() << "no loop device";
   std::string f = dir_ + "/blockfile";
   { std::ofstream(f).close(); }
-  ASSERT_TRUE(mounter_.bindMount(dev, f, false).ok());
+  ASSERT_TRUE(mounter_.bindMount(dev, fileAt(f), false).ok());
   struct stat st {};
   ASSERT_EQ(::stat(f.c_str(), &st), 0);
   EXPECT_TRUE(S_ISBLK(st.st_mode));
@@ -178,27 +200,63 @@ TEST_F(LibmountTest, BindADeviceNodeOntoAFile) {
   ASSERT_TRUE(byDev.ok());
   ASSERT_EQ(byDev->size(), 1u);  // the bound node counts as a use of the device
   EXPECT_EQ(byDev->front().target, f);
-  ASSERT_TRUE(mounter_.unmount(f, false).ok());
+  ASSERT_TRUE(mounter_.unmount(at(f), false).ok());
   EXPECT_TRUE(mounter_.findByDevice(dev)->empty());
+}
+
+// The mounts go onto the directory that was resolved, not onto whatever the path names by the
+// time of the mount: a directory swapped for a symlink to a place outside the root in between
+// (the renameat2 race of issue #11) does not redirect them.
+TEST_F(LibmountTest, MountsLandOnTheResolvedDirectoryNotOnASymlinkSwappedIn) {
+  std::string a = dir_ + "/a", kubelet = dir_ + "/b", decoy = dir_ + "/c";
+  ASSERT_TRUE(mounter_.mount("tmpfs", dirAt(a), "tmpfs", "size=1m").ok());
+  BeneathRoot root(kubelet);
+  auto vol = root.resolve(kubelet + "/vol", BeneathRoot::Want::kDirectory);
+  auto blk = root.resolve(kubelet + "/blk", BeneathRoot::Want::kFile);
+  ASSERT_TRUE(vol.ok() && blk.ok());
+  for (std::string name : {"/vol", "/blk"}) {
+    std::filesystem::rename(kubelet + name, kubelet + name + ".real");
+    std::filesystem::create_symlink(decoy, kubelet + name);
+  }
+  ASSERT_TRUE(mounter_.bindMountWithFlags(existing(a), *vol, bindFlagsFor({"nodev"}, true)).ok());
+  std::string dev = attachLoop("ext4");
+  if (!dev.empty()) {
+    ASSERT_TRUE(mounter_.bindMount(dev, *blk, false).ok());
+  }
+  EXPECT_FALSE(mounter_.findByTarget(decoy)->has_value());
+  EXPECT_FALSE(mounter_.findByTarget(kubelet + "/vol")->has_value());
+  EXPECT_TRUE(mounter_.findByTarget(kubelet + "/vol.real")->has_value());
+  EXPECT_EQ(mounter_.findByTarget(kubelet + "/blk.real")->has_value(), !dev.empty());
+  // Through the symlink's name nothing is unmounted (the name is never followed).
+  auto viaLink = root.resolve(kubelet + "/vol", BeneathRoot::Want::kParent);
+  ASSERT_TRUE(viaLink.ok());
+  EXPECT_TRUE(mounter_.unmount(*viaLink, false).ok());
+  EXPECT_TRUE(mounter_.findByTarget(kubelet + "/vol.real")->has_value());
+  EXPECT_TRUE(mounter_.unmount(at(kubelet + "/vol.real"), false).ok());
+  if (!dev.empty()) {
+    EXPECT_TRUE(mounter_.unmount(at(kubelet + "/blk.real"), false).ok());
+  }
+  EXPECT_FALSE(mounter_.findByTarget(kubelet + "/vol.real")->has_value());
+  EXPECT_TRUE(mounter_.unmount(at(a), false).ok());
 }
 
 TEST_F(LibmountTest, ForcedUnmountDetachesABusyMount) {
   std::string a = dir_ + "/a";
-  ASSERT_TRUE(mounter_.mount("tmpfs", a, "tmpfs", "size=1m").ok());
+  ASSERT_TRUE(mounter_.mount("tmpfs", dirAt(a), "tmpfs", "size=1m").ok());
   int fd = ::open((a + "/busy").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
   ASSERT_GE(fd, 0);
   ::chdir(a.c_str());
-  Status plain = mounter_.unmount(a, false);
+  Status plain = mounter_.unmount(at(a), false);
   EXPECT_EQ(plain.code(), StatusCode::kUnavailable) << plain;  // EBUSY
   EXPECT_TRUE(mounter_.findByTarget(a)->has_value());
-  EXPECT_TRUE(mounter_.unmount(a, true).ok());
+  EXPECT_TRUE(mounter_.unmount(at(a), true).ok());
   EXPECT_FALSE(mounter_.findByTarget(a)->has_value());
   ::chdir("/");
   ::close(fd);
 }
 
 TEST_F(LibmountTest, MountErrorsAreMapped) {
-  Status st = mounter_.mount("/dev/does-not-exist", dir_ + "/a", "ext4", "");
+  Status st = mounter_.mount("/dev/does-not-exist", dirAt(dir_ + "/a"), "ext4", "");
   EXPECT_FALSE(st.ok());
   EXPECT_NE(st.code(), StatusCode::kUnknown);
   EXPECT_FALSE(mounter_.isStale(dir_ + "/a"));

@@ -160,6 +160,27 @@ TEST_F(NodeServiceTest, ErrorsMapToGrpcCodes) {
             grpc::StatusCode::FAILED_PRECONDITION);
 }
 
+// A 10 kB path (or option) must not come back whole: the status would exceed the client's
+// metadata limit and the caller would see a transport error instead of INVALID_ARGUMENT.
+TEST_F(NodeServiceTest, ErrorMessagesAreBounded) {
+  std::string huge = kubelet_ + "/pods/" + std::string(10000, 'x');
+  grpc::ClientContext c1;
+  csi::v1::NodeUnpublishVolumeRequest unpub;
+  unpub.set_volume_id("pvc-1");
+  unpub.set_target_path(huge);
+  csi::v1::NodeUnpublishVolumeResponse r1;
+  auto st = stub_->NodeUnpublishVolume(&c1, unpub, &r1);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message().size();
+  EXPECT_LE(st.error_message().size(), 1100u);
+  auto stage = stageReq();
+  stage.mutable_volume_capability()->mutable_mount()->set_fs_type(std::string(10000, 'f'));
+  grpc::ClientContext c2;
+  csi::v1::NodeStageVolumeResponse r2;
+  st = stub_->NodeStageVolume(&c2, stage, &r2);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_LE(st.error_message().size(), 1100u);
+}
+
 TEST_F(NodeServiceTest, PublishContextOverridesVolumeContext) {
   auto r = stageReq();
   (*r.mutable_volume_context())["lun"] = "5";

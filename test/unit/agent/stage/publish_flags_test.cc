@@ -21,24 +21,29 @@ class FlagsMounter final : public Mounter {
   StatusOr<std::vector<MountEntry>> findByDevice(const std::string& devnode) override {
     return host_.mounter.findByDevice(devnode);
   }
-  Status mount(const std::string& source, const std::string& target, const std::string& fsType,
+  StatusOr<std::vector<MountEntry>> findByNumbers(unsigned major, unsigned minor) override {
+    return host_.mounter.findByNumbers(major, minor);
+  }
+  Status mount(const std::string& source, const ResolvedPath& target, const std::string& fsType,
                const std::string& options) override {
     return host_.mounter.mount(source, target, fsType, options);
   }
-  Status bindMount(const std::string& source, const std::string& target, bool readOnly) override {
+  Status bindMount(const std::string& source, const ResolvedPath& target, bool readOnly) override {
     return host_.mounter.bindMount(source, target, readOnly);
   }
-  Status bindMountWithFlags(const std::string& source, const std::string& target,
+  Status bindMountWithFlags(const ResolvedPath& source, const ResolvedPath& target,
                             const BindFlags& flags) override {
     ++withFlags;
     last = flags;
-    TNAS_RETURN_IF_ERROR(host_.mounter.bindMount(source, target, flags.readOnly));
+    TNAS_RETURN_IF_ERROR(host_.mounter.bindMount(source.path(), target, flags.readOnly));
     std::lock_guard<std::mutex> lock(host_.kernel.mu);
     host_.kernel.mounts.back().options = flags.describe();
     return absl::OkStatus();
   }
-  Status mountNfs(const NfsMountSpec& spec) override { return host_.mounter.mountNfs(spec); }
-  Status unmount(const std::string& target, bool force) override {
+  Status mountNfs(const NfsMountSpec& spec, const ResolvedPath& target) override {
+    return host_.mounter.mountNfs(spec, target);
+  }
+  Status unmount(const ResolvedPath& target, bool force) override {
     return host_.mounter.unmount(target, force);
   }
   bool isStale(const std::string& target) override { return host_.mounter.isStale(target); }

@@ -8,10 +8,12 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "agent/block/blkid_filesystems.h"
 #include "agent/mount/libmount_mounter.h"
@@ -83,6 +85,7 @@ class RealFlowTest : public ::testing::Test {
     ::umount2((kubelet_ + "/pods/p/mount").c_str(), MNT_DETACH);
     ::umount2((kubelet_ + "/pods/p/dev").c_str(), MNT_DETACH);
     ::umount2((kubelet_ + "/plugins/staging/v").c_str(), MNT_DETACH);
+    ::umount2((kubelet_ + "/plugins/staging/race/v").c_str(), MNT_DETACH);
     if (!loop_.empty()) std::system(("losetup -d " + loop_ + " >/dev/null 2>&1").c_str());
     std::error_code ec;
     std::filesystem::remove_all(root_, ec);
@@ -177,6 +180,94 @@ TEST_F(RealFlowTest, RawBlockPublishBindsTheDeviceAndBlocksUnstage) {
   ASSERT_TRUE(volumes_->unpublish("v", kubelet_ + "/pods/p/dev").ok());
   EXPECT_FALSE(std::filesystem::exists(kubelet_ + "/pods/p/dev"));
   ASSERT_TRUE(volumes_->unstage("v", kubelet_ + "/plugins/staging/v").ok());
+}
+
+// Mount targets in mountinfo below `dir` (a decoy outside the kubelet dir).
+int mountsBelow(LibmountMounter& mounter, const std::string& dir) {
+  auto all = mounter.list();
+  if (!all.ok()) return -1;
+  int n = 0;
+  for (const auto& m : all.value()) n += m.target.rfind(dir + "/", 0) == 0 || m.target == dir;
+  return n;
+}
+
+// Swaps `dir` with `link` (a symlink to a decoy outside the kubelet dir) with
+// renameat2(RENAME_EXCHANGE) in a loop until stopped; leaves `dir` a directory again.
+class Swapper {
+ public:
+  Swapper(std::string dir, std::string link) : dir_(std::move(dir)), link_(std::move(link)) {
+    thread_ = std::thread([this] {
+      while (!stop_) {
+        if (::renameat2(AT_FDCWD, dir_.c_str(), AT_FDCWD, link_.c_str(), RENAME_EXCHANGE) == 0) {
+          ++swaps_;
+        }
+      }
+    });
+  }
+  long stop() {
+    stop_ = true;
+    thread_.join();
+    if (std::filesystem::is_symlink(dir_)) {
+      ::renameat2(AT_FDCWD, dir_.c_str(), AT_FDCWD, link_.c_str(), RENAME_EXCHANGE);
+    }
+    return swaps_;
+  }
+
+ private:
+  std::string dir_, link_;
+  std::atomic<bool> stop_{false};
+  std::atomic<long> swaps_{0};
+  std::thread thread_;
+};
+
+// Issue #11's attack on the real kernel: while a thread keeps exchanging a directory on the
+// target path with a symlink to a decoy outside the kubelet dir, 1,000 publishes and unpublishes
+// (and staging under a swapped staging parent) never put a mount in the decoy, and once the
+// swapping stops the volume unpublishes and unstages cleanly.
+TEST_F(RealFlowTest, RenameExchangeRaceNeverMountsOutsideTheKubeletDir) {
+  std::string decoy = root_ + "/decoy";
+  std::filesystem::create_directories(decoy);
+  std::string stagingParent = kubelet_ + "/plugins/staging/race";
+  std::filesystem::create_directories(stagingParent);
+  std::filesystem::create_symlink(decoy, kubelet_ + "/plugins/staging/swap");
+  auto stage = request("ext4");
+  stage.stagingPath = stagingParent + "/v";
+  // Staging under a swapped parent: refused or staged inside, never in the decoy.
+  int staged = 0;
+  {
+    Swapper swapper(stagingParent, kubelet_ + "/plugins/staging/swap");
+    for (int i = 0; i < 200 && staged == 0; ++i) staged += volumes_->stage(stage).ok();
+    EXPECT_GT(swapper.stop(), 0);
+  }
+  EXPECT_EQ(mountsBelow(mounter_, decoy), 0);
+  ASSERT_TRUE(volumes_->stage(stage).ok());  // the layout is back: staged (or still staged)
+
+  std::string pod = kubelet_ + "/pods/p";
+  std::filesystem::create_directories(pod + "/volumes");
+  std::filesystem::create_symlink(decoy, pod + "/swap");
+  PublishRequest pub{"v", stage.stagingPath, pod + "/volumes/v/mount", false, false, {}};
+  int published = 0, unpublished = 0;
+  Swapper swapper(pod + "/volumes", pod + "/swap");
+  for (int i = 0; i < 1000; ++i) {
+    published += volumes_->publish(pub).ok();
+    unpublished += volumes_->unpublish("v", pub.targetPath).ok();
+  }
+  long swaps = swapper.stop();
+  std::printf("swaps %ld, publishes ok %d, unpublishes ok %d of 1000\n", swaps, published,
+              unpublished);
+  EXPECT_GT(swaps, 0);
+  EXPECT_GT(published, 0);
+  EXPECT_EQ(mountsBelow(mounter_, decoy), 0) << "a bind landed outside the kubelet dir";
+  EXPECT_TRUE(std::filesystem::is_empty(decoy));
+  // Everything is this volume's again at its own path: unpublish until no bind is left, then
+  // unstage.
+  for (int i = 0; i < 16 && mountsBelow(mounter_, pod) > 0; ++i) {
+    EXPECT_TRUE(volumes_->unpublish("v", pub.targetPath).ok());
+  }
+  EXPECT_EQ(mountsBelow(mounter_, pod), 0);
+  Status unstaged = volumes_->unstage("v", stage.stagingPath);
+  EXPECT_TRUE(unstaged.ok()) << unstaged;
+  EXPECT_EQ(mountsBelow(mounter_, kubelet_), 0);
 }
 
 }  // namespace
