@@ -1,5 +1,5 @@
-// VolumeManager: create, delete, expand and deferred deletion (see volume_manager.h; the read-only
-// RPCs and publishing are in volume_queries.cc).
+// VolumeManager: create and expand (see volume_manager.h; DeleteVolume and deferred deletion are
+// in volume_delete.cc, the read-only RPCs and publishing in volume_queries.cc).
 #include "controller/provision/volume_manager.h"
 
 #include "common/log/log.h"
@@ -11,11 +11,6 @@
 namespace tnascsi::controller::provision {
 namespace {
 
-bool isDirectChild(const std::string& parent, const std::string& dataset) {
-  return dataset.size() > parent.size() + 1 && dataset.compare(0, parent.size(), parent) == 0 &&
-         dataset[parent.size()] == '/' && dataset.find('/', parent.size() + 1) == std::string::npos;
-}
-
 bool anyBlock(const google::protobuf::RepeatedPtrField<csi::v1::VolumeCapability>& caps) {
   for (const auto& cap : caps) {
     if (cap.has_block()) return true;
@@ -24,6 +19,11 @@ bool anyBlock(const google::protobuf::RepeatedPtrField<csi::v1::VolumeCapability
 }
 
 }  // namespace
+
+bool isDirectChild(const std::string& parent, const std::string& dataset) {
+  return dataset.size() > parent.size() + 1 && dataset.compare(0, parent.size(), parent) == 0 &&
+         dataset[parent.size()] == '/' && dataset.find('/', parent.size() + 1) == std::string::npos;
+}
 
 bool topologyMatches(const std::map<std::string, std::string>& segments,
                      const csi::v1::Topology& topology) {
@@ -223,121 +223,6 @@ Status VolumeManager::createVolume(const csi::v1::CreateVolumeRequest& req,
   }
   TNAS_LOG(Info).kv("name", req.name()).kv("capacity", std::to_string(info.capacity))
       << "volume ready";
-  return absl::OkStatus();
-}
-
-Status VolumeManager::deleteVolume(const csi::v1::DeleteVolumeRequest& req) {
-  if (req.volume_id().empty()) return absl::InvalidArgumentError("volume_id is required");
-  auto id = parseVolumeId(req.volume_id());
-  Backend* backend = id ? backends_.lookup(id->backend) : nullptr;
-  if (!id || backend == nullptr || !isDirectChild(backend->config().parentDataset, id->dataset)) {
-    TNAS_LOG(Info).kv("volume", req.volume_id())
-        << "not a volume of this driver: nothing to delete";
-    return absl::OkStatus();
-  }
-  TNAS_ASSIGN_OR_RETURN(auto token, inflight_.tryAcquire(id->str()));
-  Provisioner& provisioner = provisionerFor(id->protocol);
-  auto dataset = backend->api().getDataset(id->dataset);
-  if (dataset.status().code() == StatusCode::kNotFound) {
-    return provisioner.cleanupMissing(*backend, id->dataset);
-  }
-  if (!dataset.ok()) return dataset.status();
-  if (!props::ownedBy(dataset->userProperties, driverName_)) {
-    return absl::FailedPreconditionError("dataset " + id->dataset + " is not managed by " +
-                                         driverName_ + "; refusing to delete it");
-  }
-  if (!props::get(dataset->userProperties, props::kDeleted).empty()) return absl::OkStatus();
-  return destroy(*backend, id->protocol, *dataset);
-}
-
-StatusOr<bool> VolumeManager::hasDependents(Backend& backend, const std::string& dataset) {
-  TNAS_ASSIGN_OR_RETURN(
-      auto snapshots,
-      backend.api().querySnapshots(
-          truenas::QueryFilter::where("dataset", truenas::FilterOp::kEq, dataset), {}));
-  for (const auto& snap : snapshots) {
-    if (props::ownedBy(snap.userProperties, driverName_) &&
-        props::get(snap.userProperties, props::kCloneFor).empty()) {
-      return true;  // a CSI snapshot
-    }
-  }
-  TNAS_ASSIGN_OR_RETURN(
-      auto clones, backend.api().queryDatasets(
-                       // `origin` is a ZFS property dict ({value, rawvalue, ...}) in query results.
-                       truenas::QueryFilter::where("origin.value", truenas::FilterOp::kStartsWith,
-                                                   dataset + "@"),
-                       {}));
-  return !clones.empty();
-}
-
-Status VolumeManager::destroy(Backend& backend, Protocol protocol,
-                              const truenas::Dataset& dataset) {
-  truenas::TrueNasApi& api = backend.api();
-  Provisioner& provisioner = provisionerFor(protocol);
-  Status status = api.deleteDataset(dataset.name, {});
-  if (status.code() == StatusCode::kFailedPrecondition) {
-    // Snapshots or clones exist. CSI snapshots and clones must survive: defer.
-    TNAS_ASSIGN_OR_RETURN(bool dependents, hasDependents(backend, dataset.name));
-    if (dependents) {
-      truenas::DatasetUpdateSpec mark;
-      mark.setUserProperties[props::kDeleted] = "true";
-      TNAS_RETURN_IF_ERROR(api.updateDataset(dataset.name, mark).status());
-      TNAS_RETURN_IF_ERROR(provisioner.removeExports(backend, dataset));
-      TNAS_LOG(Info).kv("dataset", dataset.name)
-          << "volume deleted; its data stays until its snapshots and clones are gone";
-      return absl::OkStatus();
-    }
-    truenas::DatasetDeleteOptions recursive;
-    recursive.recursive = true;
-    status = api.deleteDataset(dataset.name, recursive);
-  }
-  if (!status.ok() && status.code() != StatusCode::kNotFound) {
-    return common::annotate(status, "deleting dataset " + dataset.name);
-  }
-  TNAS_RETURN_IF_ERROR(provisioner.cleanupAfterDelete(backend, dataset));
-  if (protocol == Protocol::kIscsi) collector_.schedule(backend);
-  if (!dataset.origin.empty()) return followOrigin(backend, dataset.origin, 0);
-  return absl::OkStatus();
-}
-
-Status VolumeManager::followOrigin(Backend& backend, const std::string& origin, int depth) {
-  size_t at = origin.find('@');
-  if (at == std::string::npos) return absl::OkStatus();
-  auto snap = backend.api().getSnapshot(origin);
-  if (snap.ok() && props::ownedBy(snap->userProperties, driverName_) &&
-      !props::get(snap->userProperties, props::kCloneFor).empty()) {
-    Status s = backend.api().deleteSnapshot(origin, {});
-    if (!s.ok() && s.code() != StatusCode::kNotFound &&
-        s.code() != StatusCode::kFailedPrecondition) {
-      return common::annotate(s, "deleting clone source snapshot " + origin);
-    }
-  } else if (!snap.ok() && snap.status().code() != StatusCode::kNotFound) {
-    return snap.status();
-  }
-  return collectDeferred(backend, origin.substr(0, at), depth + 1);
-}
-
-Status VolumeManager::collectDeferred(Backend& backend, const std::string& datasetName, int depth) {
-  if (depth > 16) return absl::OkStatus();
-  auto dataset = backend.api().getDataset(datasetName);
-  if (dataset.status().code() == StatusCode::kNotFound) return absl::OkStatus();
-  if (!dataset.ok()) return dataset.status();
-  if (!props::ownedBy(dataset->userProperties, driverName_) ||
-      props::get(dataset->userProperties, props::kDeleted).empty()) {
-    return absl::OkStatus();
-  }
-  TNAS_ASSIGN_OR_RETURN(bool dependents, hasDependents(backend, datasetName));
-  if (dependents) return absl::OkStatus();
-  truenas::DatasetDeleteOptions recursive;
-  recursive.recursive = true;
-  Status s = backend.api().deleteDataset(datasetName, recursive);
-  if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
-  Protocol protocol =
-      dataset->type == truenas::DatasetType::kVolume ? Protocol::kIscsi : Protocol::kNfs;
-  TNAS_RETURN_IF_ERROR(provisionerFor(protocol).cleanupAfterDelete(backend, *dataset));
-  if (protocol == Protocol::kIscsi) collector_.schedule(backend);
-  TNAS_LOG(Info).kv("dataset", datasetName) << "deferred volume destroyed";
-  if (!dataset->origin.empty()) return followOrigin(backend, dataset->origin, depth);
   return absl::OkStatus();
 }
 

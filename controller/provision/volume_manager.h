@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "common/base/inflight.h"
 #include "common/base/status.h"
@@ -77,6 +78,8 @@ class VolumeManager {
  private:
   Status destroy(Backend& backend, Protocol protocol, const truenas::Dataset& dataset);
   StatusOr<bool> hasDependents(Backend& backend, const std::string& dataset);
+  // Child datasets and snapshots without our marker inside `dataset` (their names).
+  StatusOr<std::vector<std::string>> foreignContents(Backend& backend, const std::string& dataset);
   Status followOrigin(Backend& backend, const std::string& origin, int depth);
 
   BackendRegistry& backends_;
@@ -89,6 +92,9 @@ class VolumeManager {
 
 // Whether a backend with `segments` can serve a volume whose requirement lists `topology`: every
 // backend key that `topology` names has the same value there.
+// Whether `dataset` is a direct child of `parent` (where volumes live).
+bool isDirectChild(const std::string& parent, const std::string& dataset);
+
 bool topologyMatches(const std::map<std::string, std::string>& segments,
                      const csi::v1::Topology& topology);
 
