@@ -30,6 +30,9 @@ std::string shortHash(const std::string& text);
 std::string leafName(const std::string& csiName, size_t maxLength);
 
 inline constexpr size_t kMinLeafLength = 24;
+// The longest CSI volume name: "truenas-csi " + name must fit the 1024-character strings of
+// TrueNAS 25.04+ (target alias, extent and share comments).
+inline constexpr size_t kMaxCsiNameLength = 1024 - 12;
 inline constexpr size_t kMaxExtentNameLength = 64;
 inline constexpr size_t kMaxIqnLength = 223;
 

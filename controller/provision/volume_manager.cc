@@ -82,6 +82,13 @@ StatusOr<VolumeManager::Located> VolumeManager::locate(const std::string& volume
 Status VolumeManager::createVolume(const csi::v1::CreateVolumeRequest& req,
                                    csi::v1::CreateVolumeResponse* resp) {
   if (req.name().empty()) return absl::InvalidArgumentError("name is required");
+  if (req.name().size() > kMaxCsiNameLength) {
+    // The name goes into the target alias, extent and share comments ("truenas-csi <name>"),
+    // which TrueNAS 25.04+ caps at 1024 characters like every string
+    // (ref:TS-25.04.2.6:src/middlewared/middlewared/api/base/model.py:24 str_max_length=1024).
+    return absl::InvalidArgumentError("name '" + shownName(req.name()) + "' is longer than " +
+                                      std::to_string(kMaxCsiNameLength) + " bytes");
+  }
   if (req.volume_capabilities().empty()) {
     return absl::InvalidArgumentError("volume_capabilities must not be empty");
   }
@@ -121,6 +128,7 @@ Status VolumeManager::createVolume(const csi::v1::CreateVolumeRequest& req,
   uint64_t granularity = protocol == Protocol::kIscsi ? params.iscsi.volblocksize : 1;
   std::string contentSource;
   bool temporarySnapshot = false;  // a detached copy of a volume goes through a snapshot we drop
+  std::string sourceSnapshot;      // the snapshot to make on a source volume
   if (req.has_volume_content_source()) {
     const auto& src = req.volume_content_source();
     truenas::Dataset sourceDataset;
@@ -152,16 +160,9 @@ Status VolumeManager::createVolume(const csi::v1::CreateVolumeRequest& req,
                                           " is on another backend or protocol than the new volume");
       }
       sourceDataset = located->dataset;
-      std::string snapName = cloneSourceSnapshotName(plan.leaf, located->id.str());
-      truenas::SnapshotCreateSpec snapSpec;
-      snapSpec.dataset = sourceDataset.name;
-      snapSpec.name = snapName;
-      snapSpec.userProperties = {{props::kOwner, driverName_}, {props::kCloneFor, plan.id.dataset}};
-      auto made = backend->api().createSnapshot(snapSpec);
-      if (!made.ok() && made.status().code() != StatusCode::kAlreadyExists) {
-        return common::annotate(made.status(), "snapshotting the source volume");
-      }
-      plan.cloneSnapshot = sourceDataset.name + "@" + snapName;
+      // Snapshotted below, once the request has passed every check.
+      sourceSnapshot = cloneSourceSnapshotName(plan.leaf, located->id.str());
+      plan.cloneSnapshot = sourceDataset.name + "@" + sourceSnapshot;
       plan.detached = params.detachedFromVolumes;
       temporarySnapshot = params.detachedFromVolumes;
       contentSource = "volume:" + located->id.str();
@@ -186,6 +187,16 @@ Status VolumeManager::createVolume(const csi::v1::CreateVolumeRequest& req,
   }
   minimum = std::max(minimum, plan.sourceCapacity);
   TNAS_ASSIGN_OR_RETURN(plan.capacity, resolveCapacity(required, limit, minimum, granularity));
+  if (!sourceSnapshot.empty()) {
+    truenas::SnapshotCreateSpec snapSpec;
+    snapSpec.dataset = plan.cloneSnapshot->substr(0, plan.cloneSnapshot->find('@'));
+    snapSpec.name = sourceSnapshot;
+    snapSpec.userProperties = {{props::kOwner, driverName_}, {props::kCloneFor, plan.id.dataset}};
+    auto made = backend->api().createSnapshot(snapSpec);
+    if (!made.ok() && made.status().code() != StatusCode::kAlreadyExists) {
+      return common::annotate(made.status(), "snapshotting the source volume");
+    }
+  }
 
   plan.userProperties = {{props::kOwner, driverName_},
                          {props::kCsiName, req.name()},
@@ -199,6 +210,12 @@ Status VolumeManager::createVolume(const csi::v1::CreateVolumeRequest& req,
 
   common::LogScope scope("volume", plan.id.str());
   auto created = provisionerFor(protocol).create(plan);
+  if (!sourceSnapshot.empty() && !temporarySnapshot && !created.ok() &&
+      isPermanent(created.status())) {
+    // The refused clone was rolled back: its source snapshot goes too (TrueNAS refuses while a
+    // clone of it still exists, which then keeps it).
+    (void)backend->api().deleteSnapshot(*plan.cloneSnapshot, {});
+  }
   if (temporarySnapshot) {
     // The copy no longer needs it; a retry makes it again. Failing to drop it only leaves a
     // snapshot that goes with its volume.

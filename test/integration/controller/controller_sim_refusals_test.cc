@@ -85,6 +85,81 @@ TEST_P(ControllerSimRefusals, DeleteWithTheOtherProtocolsIdDeletesNothing) {
   expectNothingLeft();
 }
 
+// Item 1: requests TrueNAS refuses permanently leave nothing behind, whether the driver refuses
+// them before the first call (over-long names, malformed networks) or TrueNAS refuses a later step
+// (an unknown maproot user, a target alias with a double quote) and the create rolls back.
+TEST_P(ControllerSimRefusals, RefusedCreatesLeaveNothing) {
+  struct Case {
+    std::string what;
+    csi::v1::CreateVolumeRequest req;
+  };
+  std::vector<Case> cases;
+  cases.push_back({"10 kB iSCSI name", createRequest(std::string(10240, 'a'), "iscsi")});
+  cases.push_back({"10 kB NFS name", createRequest(std::string(10240, 'b'), "nfs")});
+  auto badNetwork = createRequest("pvc-net", "nfs");
+  (*badNetwork.mutable_parameters())["nfsNetworks"] = "10.0.0.0/24,not-a-cidr";
+  cases.push_back({"nfsNetworks=not-a-cidr", badNetwork});
+  auto badPrefix = createRequest("pvc-prefix", "nfs");
+  (*badPrefix.mutable_parameters())["nfsNetworks"] = "10.0.0.0/33";
+  cases.push_back({"nfsNetworks=10.0.0.0/33", badPrefix});
+  auto badUser = createRequest("pvc-user", "nfs");
+  (*badUser.mutable_parameters())["nfsMaprootUser"] = "nonexistent";
+  cases.push_back({"nfsMaprootUser=nonexistent", badUser});
+  auto badMapall = createRequest("pvc-mapall", "nfs");
+  (*badMapall.mutable_parameters())["nfsMapallUser"] = "nobody-here";
+  cases.push_back({"nfsMapallUser=nobody-here", badMapall});
+  cases.push_back({"double quote in the target alias", createRequest("pvc-\"quoted\"", "iscsi")});
+  for (const auto& c : cases) {
+    csi::v1::CreateVolumeResponse resp;
+    grpc::Status s = create(c.req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << c.what << ": " << s.error_message();
+    EXPECT_LT(s.error_message().size(), 2048u) << c.what;
+    EXPECT_EQ(sim_->leftovers(), "") << c.what;
+  }
+}
+
+// Item 2: a clone from a volume that the request's capacity rules out makes no snapshot.
+TEST_P(ControllerSimRefusals, RefusedCloneFromVolumeMakesNoSnapshot) {
+  for (const char* protocol : {"iscsi", "nfs"}) {
+    std::string source = createOk(std::string("src-") + protocol, protocol, 2 * kSimGiB);
+    auto below = createRequest(std::string("clone-below-") + protocol, protocol, kSimGiB);
+    below.mutable_capacity_range()->set_limit_bytes(kSimGiB);
+    below.mutable_volume_content_source()->mutable_volume()->set_volume_id(source);
+    auto inverted = createRequest(std::string("clone-inverted-") + protocol, protocol, 3 * kSimGiB);
+    inverted.mutable_capacity_range()->set_limit_bytes(2 * kSimGiB);
+    inverted.mutable_volume_content_source()->mutable_volume()->set_volume_id(source);
+    // Refused by TrueNAS after the clone was made: the clone and its snapshot go again.
+    auto refused = createRequest(std::string("clone-\"q\"-") + protocol, protocol, 2 * kSimGiB);
+    if (std::string(protocol) == "nfs") {
+      (*refused.mutable_parameters())["nfsMaprootUser"] = "nonexistent";
+    }
+    refused.mutable_volume_content_source()->mutable_volume()->set_volume_id(source);
+    for (const auto* req : {&below, &inverted, &refused}) {
+      csi::v1::CreateVolumeResponse resp;
+      grpc::Status s = create(*req, &resp);
+      EXPECT_FALSE(s.ok()) << req->name();
+      EXPECT_NE(s.error_code(), grpc::StatusCode::INTERNAL) << s.error_message();
+      EXPECT_EQ(sim_->count("snapshots"), 0u) << req->name() << ": " << s.error_message();
+      EXPECT_EQ(sim_->count("datasets"), 1u) << req->name();
+    }
+    ASSERT_TRUE(del(source).ok());
+  }
+  expectNothingLeft();
+}
+
+// Item 3: the same name with another size is ALREADY_EXISTS even when TrueNAS would also refuse
+// the new size (the 80 % space rule for zvols).
+TEST_P(ControllerSimRefusals, SameNameOtherSizeIsAlreadyExistsBeforeTrueNasRules) {
+  std::string id = createOk("pvc-size", "iscsi");
+  csi::v1::CreateVolumeResponse resp;
+  grpc::Status s = create(createRequest("pvc-size", "iscsi", int64_t{2} << 40), &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS) << s.error_message();
+  EXPECT_EQ(sim_->count("datasets"), 1u);
+  EXPECT_TRUE(del(id).ok());
+  expectNothingLeft();
+}
+
 INSTANTIATE_TEST_SUITE_P(Personalities, ControllerSimRefusals,
                          ::testing::Values("13.0", "24.10", "25.04", "25.10"), personalityName);
 
