@@ -243,6 +243,12 @@ Status checkSecret(const std::string& key, const std::string& value) {
   if (value.find('#') != std::string::npos) {
     return absl::InvalidArgumentError("provisioner secret key '" + key + "' must not contain '#'");
   }
+  if (std::any_of(value.begin(), value.end(),
+                  [](char c) { return std::iscntrl(static_cast<unsigned char>(c)) != 0; })) {
+    // A control character would end or corrupt the line of the target's auth configuration.
+    return absl::InvalidArgumentError("provisioner secret key '" + key +
+                                      "' must not contain control characters");
+  }
   if (std::isspace(static_cast<unsigned char>(value.front())) ||
       std::isspace(static_cast<unsigned char>(value.back()))) {
     return absl::InvalidArgumentError("provisioner secret key '" + key +
@@ -343,11 +349,13 @@ StatusOr<ChapCredentials> parseChapSecrets(const StringMap& secrets) {
   }
   if (!out.enabled()) return out;
   for (const auto* user : {&out.user, &out.mutualUser}) {
-    if (user->size() > 64 || user->find_first_of(" \t\"#") != std::string::npos) {
+    if (user->size() > 64 || user->find_first_of(" \t\"#") != std::string::npos ||
+        std::any_of(user->begin(), user->end(),
+                    [](char c) { return std::iscntrl(static_cast<unsigned char>(c)) != 0; })) {
       return absl::InvalidArgumentError(
           std::string("provisioner secret key '") +
           (user == &out.user ? "chapUser" : "chapMutualUser") +
-          "' must be at most 64 characters without spaces, quotes or '#'");
+          "' must be at most 64 characters without spaces, quotes, '#' or control characters");
     }
   }
   TNAS_RETURN_IF_ERROR(checkSecret("chapSecret", out.secret));

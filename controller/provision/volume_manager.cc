@@ -11,11 +11,17 @@
 namespace tnascsi::controller::provision {
 namespace {
 
-bool anyBlock(const google::protobuf::RepeatedPtrField<csi::v1::VolumeCapability>& caps) {
+// Whether the volume will hold an XFS filesystem: the fs type external-provisioner sends in the
+// capability (it strips csi.storage.k8s.io/fstype from the parameters), or the fsType parameter;
+// never for a block volume.
+bool formatsXfs(const google::protobuf::RepeatedPtrField<csi::v1::VolumeCapability>& caps,
+                const VolumeParameters& params) {
+  bool xfs = params.fsType == "xfs";
   for (const auto& cap : caps) {
-    if (cap.has_block()) return true;
+    if (cap.has_block()) return false;
+    if (cap.has_mount() && cap.mount().fs_type() == "xfs") xfs = true;
   }
-  return false;
+  return xfs;
 }
 
 }  // namespace
@@ -181,8 +187,7 @@ Status VolumeManager::createVolume(const csi::v1::CreateVolumeRequest& req,
   }
   uint64_t minimum = 0;
   if (protocol == Protocol::kNfs) minimum = kNfsMinimum;
-  if (protocol == Protocol::kIscsi && params.fsType == "xfs" &&
-      !anyBlock(req.volume_capabilities())) {
+  if (protocol == Protocol::kIscsi && formatsXfs(req.volume_capabilities(), params)) {
     minimum = kXfsMinimum;
   }
   minimum = std::max(minimum, plan.sourceCapacity);
@@ -261,6 +266,11 @@ Status VolumeManager::expandVolume(const csi::v1::ControllerExpandVolumeRequest&
     return absl::OutOfRangeError("capacity_range.required_bytes exceeds limit_bytes");
   }
   if (v.id.protocol == Protocol::kNfs) required = std::max(required, kNfsMinimum);
+  if (required > kMaxCapacity) {
+    return absl::OutOfRangeError("capacity " + std::to_string(required) +
+                                 " is larger than the maximum volume size " +
+                                 std::to_string(kMaxCapacity) + " (1 EiB)");
+  }
   TNAS_ASSIGN_OR_RETURN(
       uint64_t capacity,
       provisionerFor(v.id.protocol).expand(*v.backend, v.dataset, required, limit));

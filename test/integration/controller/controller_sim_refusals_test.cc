@@ -3,6 +3,7 @@
 // destroys what the driver did not make, and requests have the shapes the real sidecars send
 // (external-provisioner strips csi.storage.k8s.io/* keys from the parameters, the fs type is in
 // the capability, CHAP is in `secrets`).
+#include "controller/provision/iscsi_masking.h"
 #include "controller/truenas/types.h"
 #include "test/integration/controller/sim_fixture.h"
 
@@ -157,6 +158,54 @@ TEST_P(ControllerSimRefusals, SameNameOtherSizeIsAlreadyExistsBeforeTrueNasRules
   EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS) << s.error_message();
   EXPECT_EQ(sim_->count("datasets"), 1u);
   EXPECT_TRUE(del(id).ok());
+  expectNothingLeft();
+}
+
+// Item 8: external-provisioner sends the fs type in the capability, not in the parameters; a
+// small xfs PVC still gets a zvol mkfs.xfs can format (300 MiB).
+TEST_P(ControllerSimRefusals, XfsMinimumFromTheCapabilitysFsType) {
+  auto req = createRequest("pvc-xfs", "iscsi", 100 << 20);
+  req.clear_volume_capabilities();
+  *req.add_volume_capabilities() =
+      mountCapability(csi::v1::VolumeCapability::AccessMode::SINGLE_NODE_WRITER, "xfs");
+  ASSERT_EQ(req.parameters().count("csi.storage.k8s.io/fstype"), 0u) << "as the sidecar sends it";
+  csi::v1::CreateVolumeResponse resp;
+  ASSERT_TRUE(create(req, &resp).ok());
+  EXPECT_GE(resp.volume().capacity_bytes(), int64_t{300} << 20);
+  auto ext4 = createRequest("pvc-ext4", "iscsi", 100 << 20);
+  csi::v1::CreateVolumeResponse small;
+  ASSERT_TRUE(create(ext4, &small).ok());
+  EXPECT_EQ(small.volume().capacity_bytes(), int64_t{100} << 20) << "ext4 keeps the request";
+  ASSERT_TRUE(del(resp.volume().volume_id()).ok());
+  ASSERT_TRUE(del(small.volume().volume_id()).ok());
+  expectNothingLeft();
+}
+
+// Item 7: sizes past the documented 1 EiB maximum (2^63-1 rounds past int64; an 8 EiB refquota),
+// CHAP secrets with control characters and the reserved placeholder IQN as a node are refused.
+TEST_P(ControllerSimRefusals, ExtremeSizesSecretsAndPlaceholderIqnAreRefused) {
+  for (const char* protocol : {"iscsi", "nfs"}) {
+    for (int64_t size : {INT64_MAX, int64_t{7} << 60, (int64_t{1} << 60) + 1}) {
+      csi::v1::CreateVolumeResponse resp;
+      grpc::Status s =
+          create(createRequest(std::string("pvc-huge-") + protocol, protocol, size), &resp);
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::OUT_OF_RANGE)
+          << protocol << " " << size << ": " << s.error_message();
+    }
+  }
+  auto chap = createRequest("pvc-ctl", "iscsi");
+  (*chap.mutable_secrets())["chapUser"] = "k8s";
+  (*chap.mutable_secrets())["chapSecret"] = "0123456\n89ab";
+  csi::v1::CreateVolumeResponse resp;
+  grpc::Status s = create(chap, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_EQ(s.error_message().find("0123456"), std::string::npos) << "secret leaked";
+  EXPECT_EQ(sim_->leftovers(), "");
+
+  std::string id = createOk("pvc-placeholder", "iscsi");
+  s = publish(id, std::string("node-x,") + controller::provision::kPlaceholderIqn);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << s.error_message();
+  ASSERT_TRUE(del(id).ok());
   expectNothingLeft();
 }
 
