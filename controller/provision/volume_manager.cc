@@ -61,26 +61,28 @@ Provisioner& VolumeManager::provisionerFor(Protocol protocol) {
 StatusOr<VolumeManager::Located> VolumeManager::locate(const std::string& volumeId) {
   auto id = parseVolumeId(volumeId);
   if (!id)
-    return absl::NotFoundError("volume " + volumeId + " does not exist (not an id of this driver)");
+    return absl::NotFoundError("volume " + shownName(volumeId) +
+                               " does not exist (not an id of this driver)");
   Backend* backend = backends_.lookup(id->backend);
   if (backend == nullptr) {
-    return absl::NotFoundError("volume " + volumeId + " does not exist (backend '" + id->backend +
-                               "' is not configured)");
+    return absl::NotFoundError("volume " + shownName(volumeId) + " does not exist (backend '" +
+                               id->backend + "' is not configured)");
   }
   if (!isDirectChild(backend->config().parentDataset, id->dataset)) {
-    return absl::NotFoundError("volume " + volumeId + " does not exist (outside parent dataset " +
+    return absl::NotFoundError("volume " + shownName(volumeId) +
+                               " does not exist (outside parent dataset " +
                                backend->config().parentDataset + ")");
   }
   auto dataset = backend->api().getDataset(id->dataset);
   if (dataset.status().code() == StatusCode::kNotFound) {
-    return absl::NotFoundError("volume " + volumeId + " does not exist");
+    return absl::NotFoundError("volume " + shownName(volumeId) + " does not exist");
   }
   if (!dataset.ok()) return dataset.status();
   const auto& p = dataset->userProperties;
   bool isVolume = dataset->type == truenas::DatasetType::kVolume;
   if (!props::ownedBy(p, driverName_) || !props::get(p, props::kDeleted).empty() ||
       isVolume != (id->protocol == Protocol::kIscsi)) {
-    return absl::NotFoundError("volume " + volumeId + " does not exist");
+    return absl::NotFoundError("volume " + shownName(volumeId) + " does not exist");
   }
   return Located{backend, *id, std::move(*dataset)};
 }
@@ -141,15 +143,17 @@ Status VolumeManager::createVolume(const csi::v1::CreateVolumeRequest& req,
     if (src.has_snapshot()) {
       auto sid = parseSnapshotId(src.snapshot().snapshot_id());
       if (!sid)
-        return absl::NotFoundError("snapshot " + src.snapshot().snapshot_id() + " does not exist");
+        return absl::NotFoundError("snapshot " + shownName(src.snapshot().snapshot_id()) +
+                                   " does not exist");
       if (sid->volume.backend != backend->name() || sid->volume.protocol != protocol) {
-        return absl::InvalidArgumentError("snapshot " + src.snapshot().snapshot_id() +
+        return absl::InvalidArgumentError("snapshot " + shownName(src.snapshot().snapshot_id()) +
                                           " is on another backend or protocol than the new volume");
       }
       auto snap = backend->api().getSnapshot(sid->zfsName());
       if (snap.status().code() == StatusCode::kNotFound ||
           (snap.ok() && !props::ownedBy(snap->userProperties, driverName_))) {
-        return absl::NotFoundError("snapshot " + src.snapshot().snapshot_id() + " does not exist");
+        return absl::NotFoundError("snapshot " + shownName(src.snapshot().snapshot_id()) +
+                                   " does not exist");
       }
       if (!snap.ok()) return snap.status();
       TNAS_ASSIGN_OR_RETURN(sourceDataset, backend->api().getDataset(sid->volume.dataset));
@@ -162,7 +166,7 @@ Status VolumeManager::createVolume(const csi::v1::CreateVolumeRequest& req,
       auto located = locate(src.volume().volume_id());
       if (!located.ok()) return located.status();
       if (located->backend != backend || located->id.protocol != protocol) {
-        return absl::InvalidArgumentError("volume " + src.volume().volume_id() +
+        return absl::InvalidArgumentError("volume " + shownName(src.volume().volume_id()) +
                                           " is on another backend or protocol than the new volume");
       }
       sourceDataset = located->dataset;
@@ -232,7 +236,7 @@ Status VolumeManager::createVolume(const csi::v1::CreateVolumeRequest& req,
   }
   TNAS_ASSIGN_OR_RETURN(VolumeInfo info, std::move(created));
   if (!capacityCompatible(info.capacity, required, limit)) {
-    return absl::AlreadyExistsError("volume '" + req.name() + "' exists with capacity " +
+    return absl::AlreadyExistsError("volume '" + shownName(req.name()) + "' exists with capacity " +
                                     std::to_string(info.capacity) +
                                     ", incompatible with the requested range");
   }

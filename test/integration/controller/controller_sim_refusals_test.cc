@@ -209,6 +209,47 @@ TEST_P(ControllerSimRefusals, ExtremeSizesSecretsAndPlaceholderIqnAreRefused) {
   expectNothingLeft();
 }
 
+// Item 10: a 10 kB id or name is echoed shortened, so the status reaches the client intact
+// (grpc-message past the client's 8 KiB metadata limit turns into a transport error).
+TEST_P(ControllerSimRefusals, HostileLongIdsAreEchoedShortened) {
+  const std::string huge(10240, 'x');
+  std::string id = createOk("pvc-echo", "iscsi");
+  auto expectShort = [&](const grpc::Status& s, grpc::StatusCode code, const char* what) {
+    EXPECT_EQ(s.error_code(), code) << what << ": " << s.error_message().substr(0, 200);
+    EXPECT_LE(s.error_message().size(), 1100u) << what;
+    EXPECT_NE(s.error_message().find("xxxx"), std::string::npos) << what << ": names it";
+  };
+  expectShort(publish(huge, "node-a,iqn.2004-10.com.ubuntu:01:a"), grpc::StatusCode::NOT_FOUND,
+              "publish volume id");
+  expectShort(publish(id, "node-a," + huge), grpc::StatusCode::NOT_FOUND, "publish node id");
+  {
+    auto req = createRequest("pvc-from-huge", "iscsi");
+    req.mutable_volume_content_source()->mutable_snapshot()->set_snapshot_id(huge);
+    csi::v1::CreateVolumeResponse resp;
+    expectShort(create(req, &resp), grpc::StatusCode::NOT_FOUND, "content source snapshot");
+    req.mutable_volume_content_source()->mutable_volume()->set_volume_id(huge);
+    expectShort(create(req, &resp), grpc::StatusCode::NOT_FOUND, "content source volume");
+  }
+  {
+    grpc::ClientContext ctx;
+    csi::v1::ListVolumesRequest req;
+    req.set_starting_token(huge);
+    csi::v1::ListVolumesResponse resp;
+    expectShort(ctl().ListVolumes(&ctx, req, &resp), grpc::StatusCode::ABORTED, "starting token");
+  }
+  {
+    grpc::ClientContext ctx;
+    csi::v1::ControllerExpandVolumeRequest req;
+    req.set_volume_id(huge);
+    req.mutable_capacity_range()->set_required_bytes(2 * kSimGiB);
+    csi::v1::ControllerExpandVolumeResponse resp;
+    expectShort(ctl().ControllerExpandVolume(&ctx, req, &resp), grpc::StatusCode::NOT_FOUND,
+                "expand");
+  }
+  ASSERT_TRUE(del(id).ok());
+  expectNothingLeft();
+}
+
 INSTANTIATE_TEST_SUITE_P(Personalities, ControllerSimRefusals,
                          ::testing::Values("13.0", "24.10", "25.04", "25.10"), personalityName);
 
