@@ -41,8 +41,13 @@ bool topologyMatches(const std::map<std::string, std::string>& segments,
 }
 
 VolumeManager::VolumeManager(BackendRegistry& backends, std::string driverName,
-                             std::chrono::milliseconds sweepDebounce)
-    : backends_(backends), driverName_(std::move(driverName)), collector_(sweepDebounce) {}
+                             std::chrono::milliseconds sweepDebounce,
+                             std::chrono::milliseconds sweepMaxDelay)
+    : backends_(backends),
+      driverName_(std::move(driverName)),
+      collector_(sweepDebounce, sweepMaxDelay) {
+  for (Backend* backend : backends_.all()) collector_.schedule(*backend);
+}
 
 Status VolumeManager::sweepExports() {
   Status first;

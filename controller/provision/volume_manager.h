@@ -32,9 +32,12 @@ namespace tnascsi::controller::provision {
 
 class VolumeManager {
  public:
-  // `sweepDebounce`: delay between the last iSCSI DeleteVolume and the sweep of its leftovers.
+  // `sweepDebounce`: delay between the last iSCSI DeleteVolume and the sweep of its leftovers;
+  // `sweepMaxDelay`: the longest a sweep waits under continuous deletes. Every backend is swept
+  // `sweepDebounce` after construction (leftovers of an earlier instance).
   VolumeManager(BackendRegistry& backends, std::string driverName,
-                std::chrono::milliseconds sweepDebounce = std::chrono::seconds(5));
+                std::chrono::milliseconds sweepDebounce = std::chrono::seconds(5),
+                std::chrono::milliseconds sweepMaxDelay = std::chrono::seconds(60));
 
   Status createVolume(const csi::v1::CreateVolumeRequest& request,
                       csi::v1::CreateVolumeResponse* response);

@@ -84,6 +84,12 @@ void addControllerFlags(common::Flags& flags, ControllerFlags* o) {
                       "key=value topology segment of the single backend's volumes (repeatable)");
   flags.addString("default-backend", &o->defaultBackend,
                   "backend used when a StorageClass names none (default: the first)");
+  flags.addInt("sweep-delay-ms", &o->sweepDelayMs,
+               "delay in ms between the last iSCSI DeleteVolume and the sweep of leftover "
+               "initiator groups/targets (also after start-up; default 5000)");
+  flags.addInt("sweep-max-delay-ms", &o->sweepMaxDelayMs,
+               "longest wait in ms of that sweep under continuous deletes, and the retry "
+               "interval of a failed sweep (default 60000)");
 }
 
 StatusOr<ResolvedBackends> resolveBackends(const ControllerFlags& flags,

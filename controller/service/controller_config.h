@@ -27,6 +27,10 @@ struct ControllerFlags {
   bool insecureSkipVerify = false;
   std::vector<std::string> topology;  // key=value
   std::string defaultBackend;
+  // The iSCSI leftover sweep (provision/export_collector.h): delay after the last delete, and the
+  // longest it waits under continuous deletes.
+  int64_t sweepDelayMs = 5000;
+  int64_t sweepMaxDelayMs = 60000;
 };
 
 void addControllerFlags(common::Flags& flags, ControllerFlags* out);
