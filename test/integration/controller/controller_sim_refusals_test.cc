@@ -257,19 +257,9 @@ TEST_P(ControllerSimRefusals, HostileLongIdsAreEchoedShortened) {
 // delay after the first delete it serves) and runs after a restart without waiting for a delete.
 TEST_P(ControllerSimRefusals, LeftoverSweepHasAMaximumDelayAndRunsAtStartUp) {
   using std::chrono::milliseconds;
-  auto restartWith = [&](milliseconds debounce, milliseconds maxDelay) {
-    cut_.reset();
-    sim_->reconnect();
-    controller::provision::BackendConfig config;
-    config.parentDataset = sim_->parent();
-    config.portals = {"192.0.2.10:3260"};
-    config.nfsServer = "192.0.2.10";
-    cut_ =
-        std::make_unique<ControllerUnderTest>(std::vector<FixtureBackend>{{config, &sim_->api()}},
-                                              "csi.truenas-csi.io", debounce, maxDelay);
-  };
+
   // A debounce longer than the test, a maximum delay of 400 ms: deletes every ~50 ms for 2 s.
-  restartWith(milliseconds(60000), milliseconds(400));
+  restartController(milliseconds(60000), milliseconds(400));
   auto start = std::chrono::steady_clock::now();
   int cycles = 0;
   while (std::chrono::steady_clock::now() - start < std::chrono::seconds(2)) {
@@ -281,14 +271,14 @@ TEST_P(ControllerSimRefusals, LeftoverSweepHasAMaximumDelayAndRunsAtStartUp) {
       << cycles << " create/delete cycles; the sweep never ran under continuous deletes";
 
   // Leftovers of an instance that stopped before its sweep are swept after a restart.
-  restartWith(milliseconds(60000), milliseconds(60000));
+  restartController(milliseconds(60000), milliseconds(60000));
   for (int i = 0; i < 3; ++i)
     ASSERT_TRUE(del(createOk("pvc-left-" + std::to_string(i), "iscsi")).ok());
   // (24.10 removes a group with its target; the other versions leave it to the sweep.)
   if (std::string(GetParam()) != "24.10") {
     ASSERT_GE(sim_->count("initiators"), 3u);
   }
-  restartWith(milliseconds(100), milliseconds(1000));
+  restartController(milliseconds(100), milliseconds(1000));
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (sim_->count("initiators") > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(milliseconds(50));
