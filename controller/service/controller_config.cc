@@ -86,10 +86,10 @@ void addControllerFlags(common::Flags& flags, ControllerFlags* o) {
                   "backend used when a StorageClass names none (default: the first)");
   flags.addInt("sweep-delay-ms", &o->sweepDelayMs,
                "delay in ms between the last iSCSI DeleteVolume and the sweep of leftover "
-               "initiator groups/targets (also after start-up; default 5000)");
+               "initiator groups/targets (also after start-up)");
   flags.addInt("sweep-max-delay-ms", &o->sweepMaxDelayMs,
                "longest wait in ms of that sweep under continuous deletes, and the retry "
-               "interval of a failed sweep (default 60000)");
+               "interval of a failed sweep");
 }
 
 StatusOr<ResolvedBackends> resolveBackends(const ControllerFlags& flags,
