@@ -1,6 +1,7 @@
 // truenas-csi-controller: the CSI Identity + Controller service for TrueNAS. Wiring only: flags and
 // config -> backends (one TrueNAS client each) -> provisioning -> services -> serve until
 // SIGTERM/SIGINT.
+#include <chrono>
 #include <memory>
 #include <vector>
 
@@ -41,6 +42,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (*outcome == common::Flags::Outcome::kExit) return 0;
+  if (controllerFlags.sweepDelayMs < 0 || controllerFlags.sweepMaxDelayMs < 0) {
+    TNAS_LOG(Error) << "bad command line: --sweep-delay-ms and --sweep-max-delay-ms must not be "
+                       "negative";
+    return 2;
+  }
   auto resolved = controller::resolveBackends(controllerFlags, config);
   if (!resolved.ok()) {
     TNAS_LOG(Error).kv("error", std::string(resolved.status().message())) << "bad backend config";
@@ -92,7 +98,9 @@ int main(int argc, char** argv) {
       common::expansionCapability(csi::v1::PluginCapability::VolumeExpansion::ONLINE),
   };
   common::IdentityService identityService(identity, readiness);
-  controller::provision::VolumeManager volumes(registry, options.driverName);
+  controller::provision::VolumeManager volumes(
+      registry, options.driverName, std::chrono::milliseconds(controllerFlags.sweepDelayMs),
+      std::chrono::milliseconds(controllerFlags.sweepMaxDelayMs));
   controller::provision::SnapshotManager snapshots(volumes);
   controller::ControllerService controllerService(volumes, snapshots);
   if (registry.empty()) {

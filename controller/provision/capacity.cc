@@ -16,10 +16,14 @@ StatusOr<uint64_t> resolveCapacity(uint64_t required, uint64_t limit, uint64_t m
   uint64_t want = required;
   if (want == 0) want = limit > 0 ? std::min(kDefaultCapacity, limit) : kDefaultCapacity;
   want = std::max(want, minimum);
-  constexpr uint64_t kMax = UINT64_MAX / 2;
-  if (want > kMax)
-    return absl::OutOfRangeError("capacity " + std::to_string(want) + " is too large");
+  auto tooLarge = [](uint64_t bytes) {
+    return absl::OutOfRangeError("capacity " + std::to_string(bytes) +
+                                 " is larger than the maximum volume size " +
+                                 std::to_string(kMaxCapacity) + " (1 EiB)");
+  };
+  if (want > kMaxCapacity) return tooLarge(want);
   uint64_t size = (want + granularity - 1) / granularity * granularity;
+  if (size > kMaxCapacity) return tooLarge(size);  // checked after rounding
   if (limit > 0 && size > limit) {
     uint64_t down = limit / granularity * granularity;
     if (down >= std::max(required, minimum) && down > 0) return down;

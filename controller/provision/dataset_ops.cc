@@ -147,12 +147,21 @@ StatusOr<DatasetOutcome> createOrAdoptDataset(
     status = created.status();
   }
   if (status.code() != StatusCode::kAlreadyExists) {
-    return common::annotate(status, std::string(plan.detached        ? "copying into "
-                                                : plan.cloneSnapshot ? "cloning "
-                                                                     : "creating ") +
-                                        "dataset " + spec.name);
+    // A dataset at our name decides the outcome whatever else TrueNAS refused (e.g. the 80 %
+    // space rule for a different size): adopt it, or ALREADY_EXISTS, never INVALID_ARGUMENT.
+    // Retryable failures stay failures: the retry resumes.
+    auto existing =
+        isPermanent(status) ? api.getDataset(spec.name) : StatusOr<truenas::Dataset>(status);
+    if (!existing.ok()) {
+      return common::annotate(status, std::string(plan.detached        ? "copying into "
+                                                  : plan.cloneSnapshot ? "cloning "
+                                                                       : "creating ") +
+                                          "dataset " + spec.name);
+    }
+    out.dataset = std::move(*existing);
+  } else {
+    TNAS_ASSIGN_OR_RETURN(out.dataset, api.getDataset(spec.name));
   }
-  TNAS_ASSIGN_OR_RETURN(out.dataset, api.getDataset(spec.name));
   if (plan.cloneSnapshot && plan.detached) {
     const std::string snapName = splitSnapshot(*plan.cloneSnapshot).second;
     if (isUnfinishedCopy(api, out.dataset, snapName)) {
@@ -176,6 +185,28 @@ StatusOr<DatasetOutcome> createOrAdoptDataset(
   TNAS_RETURN_IF_ERROR(checkAdoptable(out.dataset, plan));
   out.created = false;
   return out;
+}
+
+bool isPermanent(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kFailedPrecondition:
+    case StatusCode::kOutOfRange:
+    case StatusCode::kAlreadyExists:
+      return true;
+    default:
+      return false;
+  }
+}
+
+void rollbackDataset(truenas::TrueNasApi& api, const std::string& name) {
+  Status removed = api.deleteDataset(name, {});
+  if (!removed.ok() && removed.code() != StatusCode::kNotFound) {
+    TNAS_LOG(Warn).kv("dataset", name).kv("error", removed.ToString())
+        << "could not remove the dataset of a refused create";
+    return;
+  }
+  TNAS_LOG(Info).kv("dataset", name) << "refused create rolled back";
 }
 
 }  // namespace tnascsi::controller::provision

@@ -30,7 +30,9 @@ Status okIfNotFound(const Status& s) {
 
 }  // namespace
 
-ExportCollector::ExportCollector(std::chrono::milliseconds debounce) : debounce_(debounce) {
+ExportCollector::ExportCollector(std::chrono::milliseconds debounce,
+                                 std::chrono::milliseconds maxDelay)
+    : debounce_(debounce), maxDelay_(maxDelay) {
   worker_ = std::thread([this] { run(); });
 }
 
@@ -44,9 +46,17 @@ ExportCollector::~ExportCollector() {
 }
 
 void ExportCollector::schedule(Backend& backend) {
+  scheduleAt(backend, std::chrono::steady_clock::now() + debounce_);
+}
+
+void ExportCollector::scheduleAt(Backend& backend, std::chrono::steady_clock::time_point when) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    due_[&backend] = std::chrono::steady_clock::now() + debounce_;
+    auto deadline = deadline_.find(&backend);
+    if (deadline == deadline_.end()) {
+      deadline = deadline_.emplace(&backend, std::chrono::steady_clock::now() + maxDelay_).first;
+    }
+    due_[&backend] = std::min(when, deadline->second);
   }
   cv_.notify_all();
 }
@@ -68,11 +78,13 @@ void ExportCollector::run() {
     }
     Backend* backend = next->first;
     due_.erase(next);
+    deadline_.erase(backend);
     lock.unlock();
     auto result = sweep(*backend);
     if (!result.ok()) {
       TNAS_LOG(Warn).kv("backend", backend->name()).kv("error", result.status().ToString())
-          << "iSCSI leftover sweep failed; the next delete retries it";
+          << "iSCSI leftover sweep failed; retrying later";
+      scheduleAt(*backend, std::chrono::steady_clock::now() + maxDelay_);
     }
     lock.lock();
   }
@@ -84,6 +96,7 @@ Status ExportCollector::flush() {
     std::lock_guard<std::mutex> lock(mu_);
     for (const auto& [backend, when] : due_) pending.push_back(backend);
     due_.clear();
+    deadline_.clear();
   }
   Status first;
   for (Backend* backend : pending) {

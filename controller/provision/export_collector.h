@@ -20,8 +20,11 @@
 // create retry recreates them (IscsiProvisioner resumes).
 //
 // Scheduling: schedule() after each iSCSI DeleteVolume; one sweep per backend runs `debounce`
-// after the last schedule() (a burst of deletes costs one sweep). Pending sweeps are dropped at
-// destruction; the next delete's sweep also removes what they would have.
+// after the last schedule() (a burst of deletes costs one sweep), but never later than `maxDelay`
+// after the first schedule() it serves, so continuous deletes cannot starve it. VolumeManager
+// schedules every backend at start-up (leftovers of a controller that died before its sweep). A
+// failed sweep is tried again `maxDelay` later. Pending sweeps are dropped at destruction; the
+// start-up sweep of the next instance removes what they would have.
 // Thread-safety: all methods are thread-safe.
 #pragma once
 
@@ -43,13 +46,14 @@ struct SweepResult {
 
 class ExportCollector {
  public:
-  explicit ExportCollector(std::chrono::milliseconds debounce = std::chrono::seconds(5));
+  explicit ExportCollector(std::chrono::milliseconds debounce = std::chrono::seconds(5),
+                           std::chrono::milliseconds maxDelay = std::chrono::seconds(60));
   ~ExportCollector();
   ExportCollector(const ExportCollector&) = delete;
   ExportCollector& operator=(const ExportCollector&) = delete;
 
   // Asks for a sweep of `backend` (not owned; must outlive this collector) `debounce` from now;
-  // a later call postpones it.
+  // a later call postpones it, up to `maxDelay` after the first pending request.
   void schedule(Backend& backend);
 
   // Sweeps `backend` now (blocks iSCSI creates on it meanwhile). Returns what was deleted; the
@@ -62,11 +66,16 @@ class ExportCollector {
  private:
   void run();
 
+  void scheduleAt(Backend& backend, std::chrono::steady_clock::time_point when);
+
   std::chrono::milliseconds debounce_;
+  std::chrono::milliseconds maxDelay_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::map<Backend*, std::chrono::steady_clock::time_point> due_;  // guarded by mu_
-  bool stopping_ = false;                                          // guarded by mu_
+  // When the pending sweep of a backend must run at the latest.
+  std::map<Backend*, std::chrono::steady_clock::time_point> deadline_;  // guarded by mu_
+  bool stopping_ = false;                                               // guarded by mu_
   std::thread worker_;
 };
 

@@ -234,13 +234,32 @@ StatusOr<VolumeInfo> IscsiProvisioner::create(const CreatePlan& plan) {
           << "could not remove the initiator group of a failed create; the retry or DeleteVolume "
              "removes it";
     }
-    if (authTag && outcome.status().code() == StatusCode::kAlreadyExists) {
-      (void)deleteAuthTag(api, *authTag);
-    }
+    if (authTag && isPermanent(outcome.status())) (void)deleteAuthTag(api, *authTag);
     return outcome.status();
   }
-  truenas::Dataset& dataset = outcome->dataset;
-  if (!outcome->created) {
+  auto info = finish(plan, setup, *outcome, groupId, authTag);
+  if (!info.ok() && outcome->created && isPermanent(info.status())) {
+    // Refused after the zvol was made (e.g. a target or extent TrueNAS will not take): remove
+    // everything this call made, exports first.
+    truenas::Dataset made = outcome->dataset;
+    made.userProperties = spec.userProperties;
+    Status removed = removeExports(backend, made);
+    if (!removed.ok()) {
+      TNAS_LOG(Warn).kv("dataset", made.name).kv("error", removed.ToString())
+          << "could not remove the exports of a refused create";
+    }
+    rollbackDataset(api, made.name);
+  }
+  return info;
+}
+
+StatusOr<VolumeInfo> IscsiProvisioner::finish(const CreatePlan& plan, const IscsiSetup& setup,
+                                              DatasetOutcome& outcome, int64_t groupId,
+                                              std::optional<int64_t> authTag) {
+  Backend& backend = *plan.backend;
+  TrueNasApi& api = backend.api();
+  truenas::Dataset& dataset = outcome.dataset;
+  if (!outcome.created) {
     // Resuming: the zvol records the group an earlier attempt made; keep that one.
     auto recorded = propInt(dataset, props::kInitiatorGroup);
     bool useRecorded = false;
@@ -266,8 +285,8 @@ StatusOr<VolumeInfo> IscsiProvisioner::create(const CreatePlan& plan) {
   // A clone of a smaller source grows to the requested size (also when resuming that step);
   // an existing volume is never resized by CreateVolume.
   bool growClone = plan.cloneSnapshot &&
-                   (outcome->created || props::get(dataset.userProperties, props::kCapacity) ==
-                                            std::to_string(plan.capacity));
+                   (outcome.created || props::get(dataset.userProperties, props::kCapacity) ==
+                                           std::to_string(plan.capacity));
   if (growClone && capacity < plan.capacity) {
     truenas::DatasetUpdateSpec grow;
     grow.volsize = plan.capacity;
@@ -277,9 +296,9 @@ StatusOr<VolumeInfo> IscsiProvisioner::create(const CreatePlan& plan) {
   }
   TNAS_ASSIGN_OR_RETURN(
       truenas::IscsiTarget target,
-      ensureTarget(api, targetSpec(plan, setup, groupId, authTag), outcome->created));
-  TNAS_ASSIGN_OR_RETURN(truenas::IscsiExtent extent, ensureExtent(api, plan, outcome->created));
-  TNAS_ASSIGN_OR_RETURN(int64_t lun, ensureMapping(api, target.id, extent.id, outcome->created));
+      ensureTarget(api, targetSpec(plan, setup, groupId, authTag), outcome.created));
+  TNAS_ASSIGN_OR_RETURN(truenas::IscsiExtent extent, ensureExtent(api, plan, outcome.created));
+  TNAS_ASSIGN_OR_RETURN(int64_t lun, ensureMapping(api, target.id, extent.id, outcome.created));
   VolumeInfo info;
   info.capacity = capacity;
   info.context = buildContext(backend, plan.params, setup, target.name, lun, extent);

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "controller/provision/provisioner.h"
@@ -41,6 +42,13 @@ class IscsiProvisioner final : public Provisioner {
   Status unpublish(Backend& backend, const truenas::Dataset& dataset, const NodeId& node);
   // Published node ids per initiator group id (one query), for ListVolumes.
   StatusOr<std::map<int64_t, std::vector<std::string>>> publishedByGroup(Backend& backend);
+
+ private:
+  // The steps after the zvol (group record, clone growth, target, extent, LUN); create() rolls
+  // back what it made when they fail permanently.
+  StatusOr<VolumeInfo> finish(const CreatePlan& plan, const IscsiSetup& setup,
+                              DatasetOutcome& outcome, int64_t groupId,
+                              std::optional<int64_t> authTag);
 };
 
 }  // namespace tnascsi::controller::provision

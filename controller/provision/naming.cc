@@ -80,4 +80,9 @@ std::string cloneSourceSnapshotName(const std::string& cloneLeaf, const std::str
   return snapshotLeafName("clone-" + cloneLeaf, volumeId);
 }
 
+std::string shownName(const std::string& text) {
+  if (text.size() <= kMaxShownLength) return text;
+  return text.substr(0, kMaxShownLength - 32) + "...(" + std::to_string(text.size()) + " bytes)";
+}
+
 }  // namespace tnascsi::controller::provision

@@ -17,6 +17,12 @@
 
 namespace tnascsi::controller::provision {
 
+// `text` as error messages and logs echo it: unchanged up to kMaxShownLength bytes, else its
+// beginning and its size (a hostile 10 kB name must not push a gRPC status past the client's
+// 8 KiB metadata limit).
+inline constexpr size_t kMaxShownLength = 160;
+std::string shownName(const std::string& text);
+
 // 64-bit FNV-1a of `text` as 16 lower-case hex digits.
 std::string shortHash(const std::string& text);
 
@@ -24,6 +30,9 @@ std::string shortHash(const std::string& text);
 std::string leafName(const std::string& csiName, size_t maxLength);
 
 inline constexpr size_t kMinLeafLength = 24;
+// The longest CSI volume name: "truenas-csi " + name must fit the 1024-character strings of
+// TrueNAS 25.04+ (target alias, extent and share comments).
+inline constexpr size_t kMaxCsiNameLength = 1024 - 12;
 inline constexpr size_t kMaxExtentNameLength = 64;
 inline constexpr size_t kMaxIqnLength = 223;
 

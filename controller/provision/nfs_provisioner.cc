@@ -61,6 +61,16 @@ StatusOr<VolumeInfo> NfsProvisioner::create(const CreatePlan& plan) {
   cloneProps["refquota"] = std::to_string(plan.capacity);
   if (plan.params.nfs.reservation) cloneProps["refreservation"] = std::to_string(plan.capacity);
   TNAS_ASSIGN_OR_RETURN(DatasetOutcome outcome, createOrAdoptDataset(plan, spec, cloneProps));
+  auto info = finish(plan, outcome);
+  if (!info.ok() && outcome.created && isPermanent(info.status())) {
+    rollbackDataset(api, outcome.dataset.name);
+  }
+  return info;
+}
+
+StatusOr<VolumeInfo> NfsProvisioner::finish(const CreatePlan& plan, DatasetOutcome& outcome) {
+  Backend& backend = *plan.backend;
+  truenas::TrueNasApi& api = backend.api();
   truenas::Dataset& dataset = outcome.dataset;
   if (outcome.created && plan.cloneSnapshot) dataset.refquota = plan.capacity;
   uint64_t capacity = dataset.refquota.value_or(plan.capacity);
@@ -86,6 +96,14 @@ StatusOr<VolumeInfo> NfsProvisioner::create(const CreatePlan& plan) {
   }
   if (!haveShare) {
     auto share = api.createNfsShare(shareSpec(plan, path));
+    if (share.status().code() == StatusCode::kNotFound) {
+      // The share does not exist yet: what TrueNAS did not find is something the request names
+      // (a maproot/mapall user or group, ENOENT in its validation errors), so the request is
+      // invalid (ref:TS-25.04.2.6:src/middlewared/middlewared/plugins/nfs.py:592-596 validates
+      // them with the share).
+      return absl::InvalidArgumentError("creating the NFS share of " + path + ": " +
+                                        std::string(share.status().message()));
+    }
     if (!share.ok()) return common::annotate(share.status(), "creating the NFS share of " + path);
   }
   VolumeInfo info;

@@ -21,6 +21,11 @@ class NfsProvisioner final : public Provisioner {
   StatusOr<uint64_t> expand(Backend& backend, const truenas::Dataset& dataset, uint64_t required,
                             uint64_t limit) override;
   StatusOr<VolumeHealth> inspect(Backend& backend, const truenas::Dataset& dataset) override;
+
+ private:
+  // The steps after the dataset (clone growth, share); create() rolls the dataset back when they
+  // fail permanently and it made the dataset.
+  StatusOr<VolumeInfo> finish(const CreatePlan& plan, DatasetOutcome& outcome);
 };
 
 // "/mnt/<dataset>" unless TrueNAS reported another mountpoint.

@@ -3,6 +3,9 @@
 
 #include <cctype>
 
+#include "absl/strings/match.h"
+#include "controller/provision/iscsi_masking.h"
+
 namespace tnascsi::controller::provision {
 namespace {
 
@@ -35,6 +38,9 @@ std::optional<NodeId> parseNodeId(const std::string& id) {
   NodeId out{id.substr(0, comma), id.substr(comma + 1)};
   if (!isNodeName(out.name)) return std::nullopt;
   if (!out.iqn.empty() && !isValidIqn(out.iqn)) return std::nullopt;
+  // The placeholder that keeps an unpublished volume's group closed is no node's initiator: a
+  // node claiming it would be "published" to every closed volume.
+  if (absl::EqualsIgnoreCase(out.iqn, kPlaceholderIqn)) return std::nullopt;
   return out;
 }
 

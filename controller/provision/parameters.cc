@@ -1,6 +1,8 @@
 // StorageClass parameter and CHAP secret validation (see parameters.h).
 #include "controller/provision/parameters.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cctype>
 #include <set>
@@ -71,6 +73,32 @@ bool isHostPort(const std::string& text) {
     }
   }
   return true;
+}
+
+// An IPv4/IPv6 network "address/prefix", or one address (TrueNAS makes it a /32 or /128): what
+// TrueNAS parses with Python's ipaddress.ip_network(strict=False)
+// (ref:TS-25.04.2.6:src/middlewared/middlewared/plugins/nfs.py:675 sanitize_networks;
+// TN-13.0-U6.8:src/middlewared/middlewared/plugins/nfs.py:273 IPAddr(network=True)).
+bool isNetwork(const std::string& text) {
+  size_t slash = text.find('/');
+  std::string address = text.substr(0, slash);
+  unsigned char buf[sizeof(struct in6_addr)];
+  int maxPrefix = 0;
+  if (inet_pton(AF_INET, address.c_str(), buf) == 1) {
+    maxPrefix = 32;
+  } else if (inet_pton(AF_INET6, address.c_str(), buf) == 1) {
+    maxPrefix = 128;
+  } else {
+    return false;
+  }
+  if (slash == std::string::npos) return true;
+  std::string prefix = text.substr(slash + 1);
+  if (prefix.empty() || prefix.size() > 3 || !std::all_of(prefix.begin(), prefix.end(), [](char c) {
+        return std::isdigit(static_cast<unsigned char>(c)) != 0;
+      })) {
+    return false;
+  }
+  return std::stoi(prefix) <= maxPrefix;
 }
 
 bool isTrueNasName(const std::string& text) {
@@ -160,9 +188,10 @@ Status parseNfs(const StringMap& p, NfsParameters* out) {
       if (list.size() > 42)
         return invalid(key, std::to_string(list.size()) + " entries", "at most 42");
       for (const auto& entry : list) {
-        if (!isHostPort(entry) && entry.find('/') == std::string::npos) {
+        bool ok = key == "nfsNetworks" ? isNetwork(entry) : isHostPort(entry);
+        if (!ok) {
           return invalid(key, entry,
-                         key == "nfsNetworks" ? "comma-separated CIDRs"
+                         key == "nfsNetworks" ? "comma-separated CIDRs (address/prefix)"
                                               : "comma-separated host names or addresses");
         }
       }
@@ -213,6 +242,12 @@ Status checkSecret(const std::string& key, const std::string& value) {
   }
   if (value.find('#') != std::string::npos) {
     return absl::InvalidArgumentError("provisioner secret key '" + key + "' must not contain '#'");
+  }
+  if (std::any_of(value.begin(), value.end(),
+                  [](char c) { return std::iscntrl(static_cast<unsigned char>(c)) != 0; })) {
+    // A control character would end or corrupt the line of the target's auth configuration.
+    return absl::InvalidArgumentError("provisioner secret key '" + key +
+                                      "' must not contain control characters");
   }
   if (std::isspace(static_cast<unsigned char>(value.front())) ||
       std::isspace(static_cast<unsigned char>(value.back()))) {
@@ -314,11 +349,13 @@ StatusOr<ChapCredentials> parseChapSecrets(const StringMap& secrets) {
   }
   if (!out.enabled()) return out;
   for (const auto* user : {&out.user, &out.mutualUser}) {
-    if (user->size() > 64 || user->find_first_of(" \t\"#") != std::string::npos) {
+    if (user->size() > 64 || user->find_first_of(" \t\"#") != std::string::npos ||
+        std::any_of(user->begin(), user->end(),
+                    [](char c) { return std::iscntrl(static_cast<unsigned char>(c)) != 0; })) {
       return absl::InvalidArgumentError(
           std::string("provisioner secret key '") +
           (user == &out.user ? "chapUser" : "chapMutualUser") +
-          "' must be at most 64 characters without spaces, quotes or '#'");
+          "' must be at most 64 characters without spaces, quotes, '#' or control characters");
     }
   }
   TNAS_RETURN_IF_ERROR(checkSecret("chapSecret", out.secret));

@@ -110,4 +110,13 @@ StatusOr<DatasetOutcome> createOrAdoptDataset(
 // Checks that an existing dataset may be adopted for `plan` (see above).
 Status checkAdoptable(const truenas::Dataset& dataset, const CreatePlan& plan);
 
+// Whether a failed create step fails the same way when retried (TrueNAS refused the request, or
+// an object at our name is not ours): the create then removes what it made itself. Retryable
+// failures (UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED, ...) keep everything for the retry to resume.
+bool isPermanent(const Status& status);
+
+// Removes dataset `name` that this create made (not recursively: a dataset made a moment ago holds
+// nothing) after a later step failed permanently. Logs what it could not remove.
+void rollbackDataset(truenas::TrueNasApi& api, const std::string& name);
+
 }  // namespace tnascsi::controller::provision

@@ -53,7 +53,8 @@ Status SnapshotManager::createSnapshot(const csi::v1::CreateSnapshotRequest& req
       continue;
     }
     if (snap.dataset != v.dataset.name) {
-      return absl::AlreadyExistsError("snapshot '" + req.name() + "' exists for another volume");
+      return absl::AlreadyExistsError("snapshot '" + shownName(req.name()) +
+                                      "' exists for another volume");
     }
     fillSnapshot(SnapshotId{v.id, leaf}, snap, restoreSize(snap), resp->mutable_snapshot());
     return absl::OkStatus();
@@ -114,7 +115,8 @@ Status SnapshotManager::listSnapshots(const csi::v1::ListSnapshotsRequest& req,
                                       csi::v1::ListSnapshotsResponse* resp) {
   if (req.max_entries() < 0) return absl::InvalidArgumentError("max_entries must not be negative");
   if (!req.starting_token().empty() && !parseSnapshotId(req.starting_token())) {
-    return absl::AbortedError("starting_token '" + req.starting_token() + "' is not valid");
+    return absl::AbortedError("starting_token '" + shownName(req.starting_token()) +
+                              "' is not valid");
   }
   struct Entry {
     SnapshotId id;

@@ -1,5 +1,5 @@
-// VolumeManager: create, delete, expand and deferred deletion (see volume_manager.h; the read-only
-// RPCs and publishing are in volume_queries.cc).
+// VolumeManager: create and expand (see volume_manager.h; DeleteVolume and deferred deletion are
+// in volume_delete.cc, the read-only RPCs and publishing in volume_queries.cc).
 #include "controller/provision/volume_manager.h"
 
 #include "common/log/log.h"
@@ -11,19 +11,25 @@
 namespace tnascsi::controller::provision {
 namespace {
 
+// Whether the volume will hold an XFS filesystem: the fs type external-provisioner sends in the
+// capability (it strips csi.storage.k8s.io/fstype from the parameters), or the fsType parameter;
+// never for a block volume.
+bool formatsXfs(const google::protobuf::RepeatedPtrField<csi::v1::VolumeCapability>& caps,
+                const VolumeParameters& params) {
+  bool xfs = params.fsType == "xfs";
+  for (const auto& cap : caps) {
+    if (cap.has_block()) return false;
+    if (cap.has_mount() && cap.mount().fs_type() == "xfs") xfs = true;
+  }
+  return xfs;
+}
+
+}  // namespace
+
 bool isDirectChild(const std::string& parent, const std::string& dataset) {
   return dataset.size() > parent.size() + 1 && dataset.compare(0, parent.size(), parent) == 0 &&
          dataset[parent.size()] == '/' && dataset.find('/', parent.size() + 1) == std::string::npos;
 }
-
-bool anyBlock(const google::protobuf::RepeatedPtrField<csi::v1::VolumeCapability>& caps) {
-  for (const auto& cap : caps) {
-    if (cap.has_block()) return true;
-  }
-  return false;
-}
-
-}  // namespace
 
 bool topologyMatches(const std::map<std::string, std::string>& segments,
                      const csi::v1::Topology& topology) {
@@ -35,8 +41,13 @@ bool topologyMatches(const std::map<std::string, std::string>& segments,
 }
 
 VolumeManager::VolumeManager(BackendRegistry& backends, std::string driverName,
-                             std::chrono::milliseconds sweepDebounce)
-    : backends_(backends), driverName_(std::move(driverName)), collector_(sweepDebounce) {}
+                             std::chrono::milliseconds sweepDebounce,
+                             std::chrono::milliseconds sweepMaxDelay)
+    : backends_(backends),
+      driverName_(std::move(driverName)),
+      collector_(sweepDebounce, sweepMaxDelay) {
+  for (Backend* backend : backends_.all()) collector_.schedule(*backend);
+}
 
 Status VolumeManager::sweepExports() {
   Status first;
@@ -55,26 +66,28 @@ Provisioner& VolumeManager::provisionerFor(Protocol protocol) {
 StatusOr<VolumeManager::Located> VolumeManager::locate(const std::string& volumeId) {
   auto id = parseVolumeId(volumeId);
   if (!id)
-    return absl::NotFoundError("volume " + volumeId + " does not exist (not an id of this driver)");
+    return absl::NotFoundError("volume " + shownName(volumeId) +
+                               " does not exist (not an id of this driver)");
   Backend* backend = backends_.lookup(id->backend);
   if (backend == nullptr) {
-    return absl::NotFoundError("volume " + volumeId + " does not exist (backend '" + id->backend +
-                               "' is not configured)");
+    return absl::NotFoundError("volume " + shownName(volumeId) + " does not exist (backend '" +
+                               id->backend + "' is not configured)");
   }
   if (!isDirectChild(backend->config().parentDataset, id->dataset)) {
-    return absl::NotFoundError("volume " + volumeId + " does not exist (outside parent dataset " +
+    return absl::NotFoundError("volume " + shownName(volumeId) +
+                               " does not exist (outside parent dataset " +
                                backend->config().parentDataset + ")");
   }
   auto dataset = backend->api().getDataset(id->dataset);
   if (dataset.status().code() == StatusCode::kNotFound) {
-    return absl::NotFoundError("volume " + volumeId + " does not exist");
+    return absl::NotFoundError("volume " + shownName(volumeId) + " does not exist");
   }
   if (!dataset.ok()) return dataset.status();
   const auto& p = dataset->userProperties;
   bool isVolume = dataset->type == truenas::DatasetType::kVolume;
   if (!props::ownedBy(p, driverName_) || !props::get(p, props::kDeleted).empty() ||
       isVolume != (id->protocol == Protocol::kIscsi)) {
-    return absl::NotFoundError("volume " + volumeId + " does not exist");
+    return absl::NotFoundError("volume " + shownName(volumeId) + " does not exist");
   }
   return Located{backend, *id, std::move(*dataset)};
 }
@@ -82,6 +95,13 @@ StatusOr<VolumeManager::Located> VolumeManager::locate(const std::string& volume
 Status VolumeManager::createVolume(const csi::v1::CreateVolumeRequest& req,
                                    csi::v1::CreateVolumeResponse* resp) {
   if (req.name().empty()) return absl::InvalidArgumentError("name is required");
+  if (req.name().size() > kMaxCsiNameLength) {
+    // The name goes into the target alias, extent and share comments ("truenas-csi <name>"),
+    // which TrueNAS 25.04+ caps at 1024 characters like every string
+    // (ref:TS-25.04.2.6:src/middlewared/middlewared/api/base/model.py:24 str_max_length=1024).
+    return absl::InvalidArgumentError("name '" + shownName(req.name()) + "' is longer than " +
+                                      std::to_string(kMaxCsiNameLength) + " bytes");
+  }
   if (req.volume_capabilities().empty()) {
     return absl::InvalidArgumentError("volume_capabilities must not be empty");
   }
@@ -121,21 +141,24 @@ Status VolumeManager::createVolume(const csi::v1::CreateVolumeRequest& req,
   uint64_t granularity = protocol == Protocol::kIscsi ? params.iscsi.volblocksize : 1;
   std::string contentSource;
   bool temporarySnapshot = false;  // a detached copy of a volume goes through a snapshot we drop
+  std::string sourceSnapshot;      // the snapshot to make on a source volume
   if (req.has_volume_content_source()) {
     const auto& src = req.volume_content_source();
     truenas::Dataset sourceDataset;
     if (src.has_snapshot()) {
       auto sid = parseSnapshotId(src.snapshot().snapshot_id());
       if (!sid)
-        return absl::NotFoundError("snapshot " + src.snapshot().snapshot_id() + " does not exist");
+        return absl::NotFoundError("snapshot " + shownName(src.snapshot().snapshot_id()) +
+                                   " does not exist");
       if (sid->volume.backend != backend->name() || sid->volume.protocol != protocol) {
-        return absl::InvalidArgumentError("snapshot " + src.snapshot().snapshot_id() +
+        return absl::InvalidArgumentError("snapshot " + shownName(src.snapshot().snapshot_id()) +
                                           " is on another backend or protocol than the new volume");
       }
       auto snap = backend->api().getSnapshot(sid->zfsName());
       if (snap.status().code() == StatusCode::kNotFound ||
           (snap.ok() && !props::ownedBy(snap->userProperties, driverName_))) {
-        return absl::NotFoundError("snapshot " + src.snapshot().snapshot_id() + " does not exist");
+        return absl::NotFoundError("snapshot " + shownName(src.snapshot().snapshot_id()) +
+                                   " does not exist");
       }
       if (!snap.ok()) return snap.status();
       TNAS_ASSIGN_OR_RETURN(sourceDataset, backend->api().getDataset(sid->volume.dataset));
@@ -148,20 +171,13 @@ Status VolumeManager::createVolume(const csi::v1::CreateVolumeRequest& req,
       auto located = locate(src.volume().volume_id());
       if (!located.ok()) return located.status();
       if (located->backend != backend || located->id.protocol != protocol) {
-        return absl::InvalidArgumentError("volume " + src.volume().volume_id() +
+        return absl::InvalidArgumentError("volume " + shownName(src.volume().volume_id()) +
                                           " is on another backend or protocol than the new volume");
       }
       sourceDataset = located->dataset;
-      std::string snapName = cloneSourceSnapshotName(plan.leaf, located->id.str());
-      truenas::SnapshotCreateSpec snapSpec;
-      snapSpec.dataset = sourceDataset.name;
-      snapSpec.name = snapName;
-      snapSpec.userProperties = {{props::kOwner, driverName_}, {props::kCloneFor, plan.id.dataset}};
-      auto made = backend->api().createSnapshot(snapSpec);
-      if (!made.ok() && made.status().code() != StatusCode::kAlreadyExists) {
-        return common::annotate(made.status(), "snapshotting the source volume");
-      }
-      plan.cloneSnapshot = sourceDataset.name + "@" + snapName;
+      // Snapshotted below, once the request has passed every check.
+      sourceSnapshot = cloneSourceSnapshotName(plan.leaf, located->id.str());
+      plan.cloneSnapshot = sourceDataset.name + "@" + sourceSnapshot;
       plan.detached = params.detachedFromVolumes;
       temporarySnapshot = params.detachedFromVolumes;
       contentSource = "volume:" + located->id.str();
@@ -180,12 +196,21 @@ Status VolumeManager::createVolume(const csi::v1::CreateVolumeRequest& req,
   }
   uint64_t minimum = 0;
   if (protocol == Protocol::kNfs) minimum = kNfsMinimum;
-  if (protocol == Protocol::kIscsi && params.fsType == "xfs" &&
-      !anyBlock(req.volume_capabilities())) {
+  if (protocol == Protocol::kIscsi && formatsXfs(req.volume_capabilities(), params)) {
     minimum = kXfsMinimum;
   }
   minimum = std::max(minimum, plan.sourceCapacity);
   TNAS_ASSIGN_OR_RETURN(plan.capacity, resolveCapacity(required, limit, minimum, granularity));
+  if (!sourceSnapshot.empty()) {
+    truenas::SnapshotCreateSpec snapSpec;
+    snapSpec.dataset = plan.cloneSnapshot->substr(0, plan.cloneSnapshot->find('@'));
+    snapSpec.name = sourceSnapshot;
+    snapSpec.userProperties = {{props::kOwner, driverName_}, {props::kCloneFor, plan.id.dataset}};
+    auto made = backend->api().createSnapshot(snapSpec);
+    if (!made.ok() && made.status().code() != StatusCode::kAlreadyExists) {
+      return common::annotate(made.status(), "snapshotting the source volume");
+    }
+  }
 
   plan.userProperties = {{props::kOwner, driverName_},
                          {props::kCsiName, req.name()},
@@ -199,6 +224,12 @@ Status VolumeManager::createVolume(const csi::v1::CreateVolumeRequest& req,
 
   common::LogScope scope("volume", plan.id.str());
   auto created = provisionerFor(protocol).create(plan);
+  if (!sourceSnapshot.empty() && !temporarySnapshot && !created.ok() &&
+      isPermanent(created.status())) {
+    // The refused clone was rolled back: its source snapshot goes too (TrueNAS refuses while a
+    // clone of it still exists, which then keeps it).
+    (void)backend->api().deleteSnapshot(*plan.cloneSnapshot, {});
+  }
   if (temporarySnapshot) {
     // The copy no longer needs it; a retry makes it again. Failing to drop it only leaves a
     // snapshot that goes with its volume.
@@ -210,7 +241,7 @@ Status VolumeManager::createVolume(const csi::v1::CreateVolumeRequest& req,
   }
   TNAS_ASSIGN_OR_RETURN(VolumeInfo info, std::move(created));
   if (!capacityCompatible(info.capacity, required, limit)) {
-    return absl::AlreadyExistsError("volume '" + req.name() + "' exists with capacity " +
+    return absl::AlreadyExistsError("volume '" + shownName(req.name()) + "' exists with capacity " +
                                     std::to_string(info.capacity) +
                                     ", incompatible with the requested range");
   }
@@ -223,121 +254,6 @@ Status VolumeManager::createVolume(const csi::v1::CreateVolumeRequest& req,
   }
   TNAS_LOG(Info).kv("name", req.name()).kv("capacity", std::to_string(info.capacity))
       << "volume ready";
-  return absl::OkStatus();
-}
-
-Status VolumeManager::deleteVolume(const csi::v1::DeleteVolumeRequest& req) {
-  if (req.volume_id().empty()) return absl::InvalidArgumentError("volume_id is required");
-  auto id = parseVolumeId(req.volume_id());
-  Backend* backend = id ? backends_.lookup(id->backend) : nullptr;
-  if (!id || backend == nullptr || !isDirectChild(backend->config().parentDataset, id->dataset)) {
-    TNAS_LOG(Info).kv("volume", req.volume_id())
-        << "not a volume of this driver: nothing to delete";
-    return absl::OkStatus();
-  }
-  TNAS_ASSIGN_OR_RETURN(auto token, inflight_.tryAcquire(id->str()));
-  Provisioner& provisioner = provisionerFor(id->protocol);
-  auto dataset = backend->api().getDataset(id->dataset);
-  if (dataset.status().code() == StatusCode::kNotFound) {
-    return provisioner.cleanupMissing(*backend, id->dataset);
-  }
-  if (!dataset.ok()) return dataset.status();
-  if (!props::ownedBy(dataset->userProperties, driverName_)) {
-    return absl::FailedPreconditionError("dataset " + id->dataset + " is not managed by " +
-                                         driverName_ + "; refusing to delete it");
-  }
-  if (!props::get(dataset->userProperties, props::kDeleted).empty()) return absl::OkStatus();
-  return destroy(*backend, id->protocol, *dataset);
-}
-
-StatusOr<bool> VolumeManager::hasDependents(Backend& backend, const std::string& dataset) {
-  TNAS_ASSIGN_OR_RETURN(
-      auto snapshots,
-      backend.api().querySnapshots(
-          truenas::QueryFilter::where("dataset", truenas::FilterOp::kEq, dataset), {}));
-  for (const auto& snap : snapshots) {
-    if (props::ownedBy(snap.userProperties, driverName_) &&
-        props::get(snap.userProperties, props::kCloneFor).empty()) {
-      return true;  // a CSI snapshot
-    }
-  }
-  TNAS_ASSIGN_OR_RETURN(
-      auto clones, backend.api().queryDatasets(
-                       // `origin` is a ZFS property dict ({value, rawvalue, ...}) in query results.
-                       truenas::QueryFilter::where("origin.value", truenas::FilterOp::kStartsWith,
-                                                   dataset + "@"),
-                       {}));
-  return !clones.empty();
-}
-
-Status VolumeManager::destroy(Backend& backend, Protocol protocol,
-                              const truenas::Dataset& dataset) {
-  truenas::TrueNasApi& api = backend.api();
-  Provisioner& provisioner = provisionerFor(protocol);
-  Status status = api.deleteDataset(dataset.name, {});
-  if (status.code() == StatusCode::kFailedPrecondition) {
-    // Snapshots or clones exist. CSI snapshots and clones must survive: defer.
-    TNAS_ASSIGN_OR_RETURN(bool dependents, hasDependents(backend, dataset.name));
-    if (dependents) {
-      truenas::DatasetUpdateSpec mark;
-      mark.setUserProperties[props::kDeleted] = "true";
-      TNAS_RETURN_IF_ERROR(api.updateDataset(dataset.name, mark).status());
-      TNAS_RETURN_IF_ERROR(provisioner.removeExports(backend, dataset));
-      TNAS_LOG(Info).kv("dataset", dataset.name)
-          << "volume deleted; its data stays until its snapshots and clones are gone";
-      return absl::OkStatus();
-    }
-    truenas::DatasetDeleteOptions recursive;
-    recursive.recursive = true;
-    status = api.deleteDataset(dataset.name, recursive);
-  }
-  if (!status.ok() && status.code() != StatusCode::kNotFound) {
-    return common::annotate(status, "deleting dataset " + dataset.name);
-  }
-  TNAS_RETURN_IF_ERROR(provisioner.cleanupAfterDelete(backend, dataset));
-  if (protocol == Protocol::kIscsi) collector_.schedule(backend);
-  if (!dataset.origin.empty()) return followOrigin(backend, dataset.origin, 0);
-  return absl::OkStatus();
-}
-
-Status VolumeManager::followOrigin(Backend& backend, const std::string& origin, int depth) {
-  size_t at = origin.find('@');
-  if (at == std::string::npos) return absl::OkStatus();
-  auto snap = backend.api().getSnapshot(origin);
-  if (snap.ok() && props::ownedBy(snap->userProperties, driverName_) &&
-      !props::get(snap->userProperties, props::kCloneFor).empty()) {
-    Status s = backend.api().deleteSnapshot(origin, {});
-    if (!s.ok() && s.code() != StatusCode::kNotFound &&
-        s.code() != StatusCode::kFailedPrecondition) {
-      return common::annotate(s, "deleting clone source snapshot " + origin);
-    }
-  } else if (!snap.ok() && snap.status().code() != StatusCode::kNotFound) {
-    return snap.status();
-  }
-  return collectDeferred(backend, origin.substr(0, at), depth + 1);
-}
-
-Status VolumeManager::collectDeferred(Backend& backend, const std::string& datasetName, int depth) {
-  if (depth > 16) return absl::OkStatus();
-  auto dataset = backend.api().getDataset(datasetName);
-  if (dataset.status().code() == StatusCode::kNotFound) return absl::OkStatus();
-  if (!dataset.ok()) return dataset.status();
-  if (!props::ownedBy(dataset->userProperties, driverName_) ||
-      props::get(dataset->userProperties, props::kDeleted).empty()) {
-    return absl::OkStatus();
-  }
-  TNAS_ASSIGN_OR_RETURN(bool dependents, hasDependents(backend, datasetName));
-  if (dependents) return absl::OkStatus();
-  truenas::DatasetDeleteOptions recursive;
-  recursive.recursive = true;
-  Status s = backend.api().deleteDataset(datasetName, recursive);
-  if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
-  Protocol protocol =
-      dataset->type == truenas::DatasetType::kVolume ? Protocol::kIscsi : Protocol::kNfs;
-  TNAS_RETURN_IF_ERROR(provisionerFor(protocol).cleanupAfterDelete(backend, *dataset));
-  if (protocol == Protocol::kIscsi) collector_.schedule(backend);
-  TNAS_LOG(Info).kv("dataset", datasetName) << "deferred volume destroyed";
-  if (!dataset->origin.empty()) return followOrigin(backend, dataset->origin, depth);
   return absl::OkStatus();
 }
 
@@ -359,6 +275,11 @@ Status VolumeManager::expandVolume(const csi::v1::ControllerExpandVolumeRequest&
     return absl::OutOfRangeError("capacity_range.required_bytes exceeds limit_bytes");
   }
   if (v.id.protocol == Protocol::kNfs) required = std::max(required, kNfsMinimum);
+  if (required > kMaxCapacity) {
+    return absl::OutOfRangeError("capacity " + std::to_string(required) +
+                                 " is larger than the maximum volume size " +
+                                 std::to_string(kMaxCapacity) + " (1 EiB)");
+  }
   TNAS_ASSIGN_OR_RETURN(
       uint64_t capacity,
       provisionerFor(v.id.protocol).expand(*v.backend, v.dataset, required, limit));

@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "common/base/inflight.h"
 #include "common/base/status.h"
@@ -31,9 +32,12 @@ namespace tnascsi::controller::provision {
 
 class VolumeManager {
  public:
-  // `sweepDebounce`: delay between the last iSCSI DeleteVolume and the sweep of its leftovers.
+  // `sweepDebounce`: delay between the last iSCSI DeleteVolume and the sweep of its leftovers;
+  // `sweepMaxDelay`: the longest a sweep waits under continuous deletes. Every backend is swept
+  // `sweepDebounce` after construction (leftovers of an earlier instance).
   VolumeManager(BackendRegistry& backends, std::string driverName,
-                std::chrono::milliseconds sweepDebounce = std::chrono::seconds(5));
+                std::chrono::milliseconds sweepDebounce = std::chrono::seconds(5),
+                std::chrono::milliseconds sweepMaxDelay = std::chrono::seconds(60));
 
   Status createVolume(const csi::v1::CreateVolumeRequest& request,
                       csi::v1::CreateVolumeResponse* response);
@@ -77,6 +81,8 @@ class VolumeManager {
  private:
   Status destroy(Backend& backend, Protocol protocol, const truenas::Dataset& dataset);
   StatusOr<bool> hasDependents(Backend& backend, const std::string& dataset);
+  // Child datasets and snapshots without our marker inside `dataset` (their names).
+  StatusOr<std::vector<std::string>> foreignContents(Backend& backend, const std::string& dataset);
   Status followOrigin(Backend& backend, const std::string& origin, int depth);
 
   BackendRegistry& backends_;
@@ -89,6 +95,9 @@ class VolumeManager {
 
 // Whether a backend with `segments` can serve a volume whose requirement lists `topology`: every
 // backend key that `topology` names has the same value there.
+// Whether `dataset` is a direct child of `parent` (where volumes live).
+bool isDirectChild(const std::string& parent, const std::string& dataset);
+
 bool topologyMatches(const std::map<std::string, std::string>& segments,
                      const csi::v1::Topology& topology);
 

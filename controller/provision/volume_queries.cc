@@ -4,6 +4,7 @@
 
 #include "controller/provision/access.h"
 #include "controller/provision/metadata.h"
+#include "controller/provision/naming.h"
 #include "controller/provision/volume_manager.h"
 
 namespace tnascsi::controller::provision {
@@ -55,7 +56,8 @@ Status VolumeManager::listVolumes(const csi::v1::ListVolumesRequest& req,
                                   csi::v1::ListVolumesResponse* resp) {
   if (req.max_entries() < 0) return absl::InvalidArgumentError("max_entries must not be negative");
   if (!req.starting_token().empty() && !parseVolumeId(req.starting_token())) {
-    return absl::AbortedError("starting_token '" + req.starting_token() + "' is not valid");
+    return absl::AbortedError("starting_token '" + shownName(req.starting_token()) +
+                              "' is not valid");
   }
   struct Entry {
     std::string id;
@@ -181,7 +183,8 @@ Status VolumeManager::publish(const csi::v1::ControllerPublishVolumeRequest& req
   TNAS_ASSIGN_OR_RETURN(Located v, locate(req.volume_id()));
   auto node = parseNodeId(req.node_id());
   if (!node)
-    return absl::NotFoundError("node " + req.node_id() + " does not exist (malformed node id)");
+    return absl::NotFoundError("node " + shownName(req.node_id()) +
+                               " does not exist (malformed node id)");
   TNAS_RETURN_IF_ERROR(validateCapability(v.id.protocol, req.volume_capability()));
   if (v.id.protocol == Protocol::kNfs) return absl::OkStatus();  // shares are not masked per node
   return iscsi_.publish(*v.backend, v.dataset, *node,

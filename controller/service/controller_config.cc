@@ -103,6 +103,12 @@ void addControllerFlags(common::Flags& flags, ControllerFlags* o) {
                "under load)");
   flags.addString("default-backend", &o->defaultBackend,
                   "backend used when a StorageClass names none (default: the first)");
+  flags.addInt("sweep-delay-ms", &o->sweepDelayMs,
+               "delay in ms between the last iSCSI DeleteVolume and the sweep of leftover "
+               "initiator groups/targets (also after start-up)");
+  flags.addInt("sweep-max-delay-ms", &o->sweepMaxDelayMs,
+               "longest wait in ms of that sweep under continuous deletes, and the retry "
+               "interval of a failed sweep");
 }
 
 StatusOr<ResolvedBackends> resolveBackends(const ControllerFlags& flags,

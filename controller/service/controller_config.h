@@ -30,6 +30,10 @@ struct ControllerFlags {
   // Connections per backend (0 = the default of ConnectionOptions::poolSize); a backend's
   // `connections` key overrides it.
   int64_t connections = 0;
+  // The iSCSI leftover sweep (provision/export_collector.h): delay after the last delete, and the
+  // longest it waits under continuous deletes.
+  int64_t sweepDelayMs = 5000;
+  int64_t sweepMaxDelayMs = 60000;
 };
 
 void addControllerFlags(common::Flags& flags, ControllerFlags* out);

@@ -8,49 +8,66 @@ namespace tnascsi::controller {
 
 using Capability = csi::v1::ControllerServiceCapability::RPC;
 
+namespace {
+
+// The last guard for messages that echo what a caller sent: gRPC clients refuse a status whose
+// grpc-message passes their metadata limit (8 KiB by default), so nothing leaves longer than this.
+constexpr size_t kMaxMessage = 1024;
+
+Status clip(Status status) {
+  if (status.message().size() <= kMaxMessage) return status;
+  return Status(status.code(),
+                std::string(status.message().substr(0, kMaxMessage)) + "...(truncated)");
+}
+
+}  // namespace
+
 grpc::Status ControllerService::CreateVolume(grpc::ServerContext*,
                                              const csi::v1::CreateVolumeRequest* req,
                                              csi::v1::CreateVolumeResponse* resp) {
-  return common::handleRpc("CreateVolume", *req, [&] { return volumes_.createVolume(*req, resp); });
+  return common::handleRpc("CreateVolume", *req,
+                           [&] { return clip(volumes_.createVolume(*req, resp)); });
 }
 
 grpc::Status ControllerService::DeleteVolume(grpc::ServerContext*,
                                              const csi::v1::DeleteVolumeRequest* req,
                                              csi::v1::DeleteVolumeResponse*) {
-  return common::handleRpc("DeleteVolume", *req, [&] { return volumes_.deleteVolume(*req); });
+  return common::handleRpc("DeleteVolume", *req, [&] { return clip(volumes_.deleteVolume(*req)); });
 }
 
 grpc::Status ControllerService::ControllerPublishVolume(
     grpc::ServerContext*, const csi::v1::ControllerPublishVolumeRequest* req,
     csi::v1::ControllerPublishVolumeResponse* resp) {
   return common::handleRpc("ControllerPublishVolume", *req,
-                           [&] { return volumes_.publish(*req, resp); });
+                           [&] { return clip(volumes_.publish(*req, resp)); });
 }
 
 grpc::Status ControllerService::ControllerUnpublishVolume(
     grpc::ServerContext*, const csi::v1::ControllerUnpublishVolumeRequest* req,
     csi::v1::ControllerUnpublishVolumeResponse*) {
   return common::handleRpc("ControllerUnpublishVolume", *req,
-                           [&] { return volumes_.unpublish(*req); });
+                           [&] { return clip(volumes_.unpublish(*req)); });
 }
 
 grpc::Status ControllerService::ValidateVolumeCapabilities(
     grpc::ServerContext*, const csi::v1::ValidateVolumeCapabilitiesRequest* req,
     csi::v1::ValidateVolumeCapabilitiesResponse* resp) {
   return common::handleRpc("ValidateVolumeCapabilities", *req,
-                           [&] { return volumes_.validateCapabilities(*req, resp); });
+                           [&] { return clip(volumes_.validateCapabilities(*req, resp)); });
 }
 
 grpc::Status ControllerService::ListVolumes(grpc::ServerContext*,
                                             const csi::v1::ListVolumesRequest* req,
                                             csi::v1::ListVolumesResponse* resp) {
-  return common::handleRpc("ListVolumes", *req, [&] { return volumes_.listVolumes(*req, resp); });
+  return common::handleRpc("ListVolumes", *req,
+                           [&] { return clip(volumes_.listVolumes(*req, resp)); });
 }
 
 grpc::Status ControllerService::GetCapacity(grpc::ServerContext*,
                                             const csi::v1::GetCapacityRequest* req,
                                             csi::v1::GetCapacityResponse* resp) {
-  return common::handleRpc("GetCapacity", *req, [&] { return volumes_.getCapacity(*req, resp); });
+  return common::handleRpc("GetCapacity", *req,
+                           [&] { return clip(volumes_.getCapacity(*req, resp)); });
 }
 
 grpc::Status ControllerService::ControllerGetCapabilities(
@@ -77,34 +94,35 @@ grpc::Status ControllerService::CreateSnapshot(grpc::ServerContext*,
                                                const csi::v1::CreateSnapshotRequest* req,
                                                csi::v1::CreateSnapshotResponse* resp) {
   return common::handleRpc("CreateSnapshot", *req,
-                           [&] { return snapshots_.createSnapshot(*req, resp); });
+                           [&] { return clip(snapshots_.createSnapshot(*req, resp)); });
 }
 
 grpc::Status ControllerService::DeleteSnapshot(grpc::ServerContext*,
                                                const csi::v1::DeleteSnapshotRequest* req,
                                                csi::v1::DeleteSnapshotResponse*) {
-  return common::handleRpc("DeleteSnapshot", *req, [&] { return snapshots_.deleteSnapshot(*req); });
+  return common::handleRpc("DeleteSnapshot", *req,
+                           [&] { return clip(snapshots_.deleteSnapshot(*req)); });
 }
 
 grpc::Status ControllerService::ListSnapshots(grpc::ServerContext*,
                                               const csi::v1::ListSnapshotsRequest* req,
                                               csi::v1::ListSnapshotsResponse* resp) {
   return common::handleRpc("ListSnapshots", *req,
-                           [&] { return snapshots_.listSnapshots(*req, resp); });
+                           [&] { return clip(snapshots_.listSnapshots(*req, resp)); });
 }
 
 grpc::Status ControllerService::ControllerExpandVolume(
     grpc::ServerContext*, const csi::v1::ControllerExpandVolumeRequest* req,
     csi::v1::ControllerExpandVolumeResponse* resp) {
   return common::handleRpc("ControllerExpandVolume", *req,
-                           [&] { return volumes_.expandVolume(*req, resp); });
+                           [&] { return clip(volumes_.expandVolume(*req, resp)); });
 }
 
 grpc::Status ControllerService::ControllerGetVolume(grpc::ServerContext*,
                                                     const csi::v1::ControllerGetVolumeRequest* req,
                                                     csi::v1::ControllerGetVolumeResponse* resp) {
   return common::handleRpc("ControllerGetVolume", *req,
-                           [&] { return volumes_.getVolume(*req, resp); });
+                           [&] { return clip(volumes_.getVolume(*req, resp)); });
 }
 
 }  // namespace tnascsi::controller

@@ -103,6 +103,13 @@ class Checks:
 
     def controller(self, mode, get):
         n = self.n
+        # Each sidecar reads the Secret a StorageClass/VolumeSnapshotClass names in its
+        # csi.storage.k8s.io/*-secret-* parameters (per-volume CHAP): it needs `get` on Secrets.
+        for side in ("provisioner", "attacher", "snapshotter", "resizer"):
+            roles = get("ClusterRole", f"truenas-csi-external-{side}")
+            self.expect(roles and any(
+                "secrets" in r.get("resources", []) and "get" in r.get("verbs", [])
+                for r in roles[0].get("rules", [])), f"{mode}: external-{side} cannot get Secrets")
         deps = get("Deployment", "truenas-csi-controller")
         if not deps:
             self.err(f"{mode}: no controller Deployment")

@@ -10,10 +10,12 @@ namespace tnascsi::testing {
 
 ControllerUnderTest::ControllerUnderTest(std::vector<FixtureBackend> backends,
                                          std::string driverName,
-                                         std::chrono::milliseconds sweepDebounce)
+                                         std::chrono::milliseconds sweepDebounce,
+                                         std::chrono::milliseconds sweepMaxDelay)
     : backends_(std::move(backends)),
       driverName_(std::move(driverName)),
-      sweepDebounce_(sweepDebounce) {
+      sweepDebounce_(sweepDebounce),
+      sweepMaxDelay_(sweepMaxDelay) {
   char tmpl[] = "/tmp/tnas-ctrl-XXXXXX";
   if (mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
   dir_ = tmpl;
@@ -34,7 +36,7 @@ void ControllerUnderTest::start() {
     entries.push_back({b.config.name, b.api});
   }
   volumes_ = std::make_unique<controller::provision::VolumeManager>(*registry_, driverName_,
-                                                                    sweepDebounce_);
+                                                                    sweepDebounce_, sweepMaxDelay_);
   snapshots_ = std::make_unique<controller::provision::SnapshotManager>(*volumes_);
   controllerService_ = std::make_unique<controller::ControllerService>(*volumes_, *snapshots_);
   readiness_ = std::make_unique<controller::BackendReadiness>(entries);

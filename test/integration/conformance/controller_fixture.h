@@ -32,10 +32,12 @@ struct FixtureBackend {
 
 class ControllerUnderTest {
  public:
-  // `sweepDebounce`: VolumeManager's delay before the iSCSI leftover sweep after a delete.
+  // `sweepDebounce`/`sweepMaxDelay`: VolumeManager's delays of the iSCSI leftover sweep (after
+  // a delete, and at most under continuous deletes; also after start-up).
   explicit ControllerUnderTest(std::vector<FixtureBackend> backends,
                                std::string driverName = "csi.truenas-csi.io",
-                               std::chrono::milliseconds sweepDebounce = std::chrono::seconds(5));
+                               std::chrono::milliseconds sweepDebounce = std::chrono::seconds(5),
+                               std::chrono::milliseconds sweepMaxDelay = std::chrono::seconds(60));
   ~ControllerUnderTest();
 
   // Stops serving, rebuilds every service over the same backends, serves again.
@@ -55,6 +57,7 @@ class ControllerUnderTest {
   std::vector<FixtureBackend> backends_;
   std::string driverName_;
   std::chrono::milliseconds sweepDebounce_;
+  std::chrono::milliseconds sweepMaxDelay_;
   std::string dir_;
   std::string socket_;
   std::unique_ptr<controller::provision::BackendRegistry> registry_;

@@ -158,6 +158,50 @@ TEST_P(ControllerSimFaults, ConcurrentSameNameCreatesMakeExactlyOneVolume) {
   expectNothingLeft();
 }
 
+// A crash loop in process: parallel creates lose their TrueNAS connection after a varying number
+// of calls (the controller "dies"), a new controller starts with the same names retried, and after
+// deleting everything every object kind, initiator groups included, is back at baseline without a
+// further delete or an explicit sweep (the new instance's start-up sweep collects them). The real
+// kill -9 of a controller process is not covered here.
+TEST_P(ControllerSimFaults, CrashLoopOfParallelCreatesEndsAtBaselineWithoutALaterDelete) {
+  createOk("warm", "iscsi");  // one-time setup (service, portal) out of the way
+  const std::vector<std::string> protocols = {"iscsi", "iscsi", "nfs", "iscsi", "nfs", "iscsi"};
+  for (int round = 0; round < 4; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    Json fault = Json::object();
+    fault.set("drop_after_calls", 2 + 3 * round);
+    ASSERT_TRUE(sim_->server().faults().set(fault).ok());
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < protocols.size(); ++i) {
+      threads.emplace_back([&, i] {
+        csi::v1::CreateVolumeResponse resp;
+        (void)create(createRequest("crash-" + std::to_string(i), protocols[i]), &resp);
+      });
+    }
+    for (auto& t : threads) t.join();
+    sim_->server().faults().clear();
+    restartController(std::chrono::milliseconds(100), std::chrono::milliseconds(500));
+  }
+  std::vector<std::string> ids;
+  for (size_t i = 0; i < protocols.size(); ++i) {
+    csi::v1::CreateVolumeResponse resp;
+    grpc::Status s =
+        createRetrying(createRequest("crash-" + std::to_string(i), protocols[i]), &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    ids.push_back(resp.volume().volume_id());
+  }
+  EXPECT_EQ(sim_->count("datasets"), protocols.size() + 1) << "no duplicate volumes";
+  ids.push_back("default/iscsi/tank/k8s/warm");
+  for (const auto& id : ids) ASSERT_TRUE(del(id).ok()) << id;
+  // A restart with no delete after it: only the start-up sweep can collect what is left.
+  restartController(std::chrono::milliseconds(100), std::chrono::milliseconds(500));
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!sim_->leftovers().empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(sim_->leftovers(), "");
+}
+
 INSTANTIATE_TEST_SUITE_P(Personalities, ControllerSimFaults,
                          ::testing::Values("13.0", "24.10", "25.04", "25.10"), personalityName);
 

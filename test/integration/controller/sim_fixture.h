@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -42,8 +43,10 @@ class ControllerSimTest : public ::testing::TestWithParam<const char*> {
     cut_.reset();
     sim_.reset();
   }
-  // A controller restart: new services and a new TrueNAS connection, same simulator.
-  void restartController() {
+  // A controller restart: new services and a new TrueNAS connection, same simulator; the new
+  // controller's leftover sweep waits `sweepDebounce` (at most `sweepMaxDelay`).
+  void restartController(std::chrono::milliseconds sweepDebounce = std::chrono::seconds(5),
+                         std::chrono::milliseconds sweepMaxDelay = std::chrono::seconds(60)) {
     cut_.reset();
     sim_->reconnect();
     controller::provision::BackendConfig config;
@@ -51,7 +54,8 @@ class ControllerSimTest : public ::testing::TestWithParam<const char*> {
     config.portals = {"192.0.2.10:3260"};
     config.nfsServer = "192.0.2.10";
     cut_ =
-        std::make_unique<ControllerUnderTest>(std::vector<FixtureBackend>{{config, &sim_->api()}});
+        std::make_unique<ControllerUnderTest>(std::vector<FixtureBackend>{{config, &sim_->api()}},
+                                              "csi.truenas-csi.io", sweepDebounce, sweepMaxDelay);
   }
 
   csi::v1::Controller::Stub& ctl() { return cut_->controller(); }

@@ -236,10 +236,13 @@ StatusOr<Json> Model::nfsCreateOrUpdate(const Json& params, bool update) {
       c.error("hosts", "Host " + s + " is specified more than once");
     }
   }
+  // verrors.add() without an errno: EINVAL, not ENOENT
+  // (ref:TS-25.04.2.6:src/middlewared/middlewared/plugins/nfs.py:618,624 and
+  // service_exception.py:60; TN-13.0-U6.8 nfs.py:404,411).
   auto checkName = [&](const char* key, const std::set<std::string>& known, const char* what) {
     const Json val = rec.value(key);
     if (val.isString() && !val.asString().empty() && !known.count(val.asString())) {
-      c.error(key, std::string(what) + " not found: " + val.asString(), ENOENT);
+      c.error(key, std::string(what) + " not found: " + val.asString());
     }
   };
   checkName("maproot_user", kUsers, "User");

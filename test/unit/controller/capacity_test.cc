@@ -24,9 +24,13 @@ TEST(Capacity, Table) {
       {0, 0, kNfsMinimum, 1, kGiB},                             // NFS minimum
       {100 * kMiB, 0, kNfsMinimum, 1, kGiB},                    // NFS rounds up to 1 GiB
       {100 * kMiB, 500 * kMiB, kNfsMinimum, 1, std::nullopt},
-      {2 * kGiB, kGiB, 0, K16, std::nullopt},  // required > limit
-      {0, kGiB + 100, 0, K16, kGiB},           // default fits
-      {kGiB - 10, kGiB + 100, 0, K16, kGiB},   // rounds up within the limit
+      {2 * kGiB, kGiB, 0, K16, std::nullopt},               // required > limit
+      {0, kGiB + 100, 0, K16, kGiB},                        // default fits
+      {kGiB - 10, kGiB + 100, 0, K16, kGiB},                // rounds up within the limit
+      {INT64_MAX, 0, 0, K16, std::nullopt},                 // 2^63-1 would round past int64
+      {kMaxCapacity - 1, 0, 0, K16, kMaxCapacity},          // rounds up to the maximum
+      {kMaxCapacity, 0, 0, K16, kMaxCapacity},              // the maximum itself
+      {8 * kMaxCapacity, 0, kNfsMinimum, 1, std::nullopt},  // an 8 EiB refquota
   };
   for (const auto& c : cases) {
     auto got = resolveCapacity(c.required, c.limit, c.minimum, c.granularity);

@@ -22,10 +22,11 @@ TEST(NodeId, ParsesTheAgentsFormat) {
 }
 
 TEST(NodeId, RejectsMalformed) {
-  for (const char* bad :
-       {"", "some-fake-node-id", ",iqn.2004-10.com.x:1", "Node,iqn.2004-10.com.x",
-        "-node,iqn.2004-10.com.x", "node,iqn", "node,bad.2004-10.com.x",
-        "node,iqn.2004-10.com.x,extra", "no de,iqn.2004-10.com.x", "node,iqn.2004 10"}) {
+  for (const char* bad : {"", "some-fake-node-id", ",iqn.2004-10.com.x:1", "Node,iqn.2004-10.com.x",
+                          "-node,iqn.2004-10.com.x", "node,iqn", "node,bad.2004-10.com.x",
+                          "node,iqn.2004-10.com.x,extra", "no de,iqn.2004-10.com.x",
+                          "node,iqn.2004 10", "node,iqn.2000-01.invalid.truenas-csi:no-node",
+                          "node,IQN.2000-01.INVALID.truenas-csi:no-node"}) {
     EXPECT_FALSE(parseNodeId(bad).has_value()) << bad;
   }
   EXPECT_FALSE(isValidIqn("iqn.2004-10.com.x:" + std::string(220, 'a')));
