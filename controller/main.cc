@@ -8,8 +8,10 @@
 #include "common/cli/app.h"
 #include "common/csi/identity_service.h"
 #include "common/log/log.h"
+#include "common/metrics/controller_metrics.h"
 #include "common/rpc/signals.h"
 #include "common/version.h"
+#include "controller/metrics/metered_transport.h"
 #include "controller/provision/backend.h"
 #include "controller/provision/snapshot_manager.h"
 #include "controller/provision/volume_manager.h"
@@ -54,13 +56,21 @@ int main(int argc, char** argv) {
 
   // One persistent connection and client per backend.
   std::vector<std::unique_ptr<controller::truenas::WsConnection>> connections;
+  std::vector<std::unique_ptr<controller::MeteredTransport>> metered;
   std::vector<std::unique_ptr<controller::truenas::TrueNasClient>> clients;
+  common::metrics::registerControllerMetrics();
   controller::provision::BackendRegistry registry;
   std::vector<controller::BackendReadiness::Entry> readinessEntries;
   for (const auto& spec : resolved->backends) {
     connections.push_back(std::make_unique<controller::truenas::WsConnection>(
         spec.connection, common::systemClock()));
-    clients.push_back(std::make_unique<controller::truenas::TrueNasClient>(*connections.back(),
+    controller::truenas::WsConnection* connection = connections.back().get();
+    common::metrics::exposeTrueNasConnection(
+        spec.config.name, [connection] { return connection->connected(); },
+        [connection] { return connection->connectionGeneration(); });
+    metered.push_back(
+        std::make_unique<controller::MeteredTransport>(*connection, spec.config.name));
+    clients.push_back(std::make_unique<controller::truenas::TrueNasClient>(*metered.back(),
                                                                            common::systemClock()));
     registry.add(std::make_unique<controller::provision::Backend>(spec.config, *clients.back()));
     readinessEntries.push_back({spec.config.name, clients.back().get()});
@@ -90,6 +100,11 @@ int main(int argc, char** argv) {
   controller::provision::VolumeManager volumes(registry, options.driverName);
   controller::provision::SnapshotManager snapshots(volumes);
   controller::ControllerService controllerService(volumes, snapshots);
+  auto metricsServer = common::startMetricsServer(options, "controller");
+  if (!metricsServer.ok()) {
+    TNAS_LOG(Error).kv("error", std::string(metricsServer.status().message())) << "cannot start";
+    return 1;
+  }
   if (registry.empty()) {
     TNAS_LOG(Warn).kv("reason", std::string(readiness.ready().message()))
         << "serving Identity only";

@@ -9,6 +9,7 @@
 
 #include "agent/mount/mount_options.h"
 #include "common/log/log.h"
+#include "common/metrics/node_metrics.h"
 
 namespace tnascsi::agent::stage {
 namespace {
@@ -147,6 +148,8 @@ Status NodeVolumes::stageIscsi(const StageRequest& request,
                               std::chrono::steady_clock::now() - stageStarted)
                               .count())
       << "stage timings";
+  common::metrics::recordStageSplit(attached->loginMs, attached->deviceMs, attached->identityMs,
+                                    split.mkfsMs, split.mountMs);
   return absl::OkStatus();
 }
 
