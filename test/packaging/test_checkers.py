@@ -297,6 +297,28 @@ class ConsistencyTest(unittest.TestCase):
     def test_real_tree_agrees(self):
         self.assertEqual(self.problems(), "")
 
+    def test_sidecar_http_endpoint_without_port(self):
+        self.edit("deploy/base/controller-deployment.yaml", "containerPort: 8081",
+                  "containerPort: 18081")
+        self.assertIn("csi-attacher: --http-endpoint port 8081 is not a containerPort",
+                      self.problems())
+
+    def test_sidecar_probe_on_another_port(self):
+        self.edit("deploy/base/controller-deployment.yaml", "port: resize-http", "port: snap-http")
+        self.assertIn("csi-resizer: no livenessProbe over HTTP", self.problems())
+
+    def test_metrics_address_needs_port(self):
+        self.edit("deploy/node-daemonset/node-daemonset.yaml", "--metrics-address=:9811",
+                  "--metrics-address=:9813")
+        self.assertIn("DaemonSet agent: --metrics-address port 9813", self.problems())
+
+    def test_host_network_port_clash(self):
+        self.edit("deploy/node-daemonset/node-daemonset.yaml", "--http-endpoint=:9812",
+                  "--http-endpoint=:9811")
+        self.edit("deploy/node-daemonset/node-daemonset.yaml", "containerPort: 9812",
+                  "containerPort: 9811")
+        self.assertIn("declares a port twice", self.problems())
+
     def test_talos_socket_path(self):
         self.edit("talos/rootfs/usr/local/etc/containers/truenas-csi-node.yaml",
                   "plugins/csi.truenas-csi.io/csi.sock", "plugins/other/csi.sock")
