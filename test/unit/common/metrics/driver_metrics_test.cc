@@ -51,10 +51,11 @@ TEST(DriverMetricsTest, TrueNasCallsConnectionAndSweeps) {
                    "code=\"UNAVAILABLE\"}"),
             1);
   EXPECT_EQ(sample("truenas_csi_truenas_calls_in_flight{backend=\"b1\"}"), 0);
-  bool up = false;
-  uint64_t generation = 0;
+  // Collectors stay in the global registry after the test: what they read must outlive it.
+  static bool up = false;
+  static uint64_t generation = 0;
   exposeTrueNasConnection(
-      "b1", [&] { return up; }, [&] { return generation; });
+      "b1", [] { return up; }, [] { return generation; });
   EXPECT_EQ(sample("truenas_csi_truenas_connected{backend=\"b1\"}"), 0);
   EXPECT_EQ(sample("truenas_csi_truenas_reconnects_total{backend=\"b1\"}"), 0);
   up = true;
@@ -92,8 +93,8 @@ TEST(DriverMetricsTest, NodeStageSplitHealingAndState) {
   EXPECT_EQ(sample("truenas_csi_node_heal_actions_total{action=\"cleanup\"}"), 0);
   EXPECT_EQ(sample("truenas_csi_node_heal_abnormal_volumes"), 3);
 
-  std::optional<int> sessions;
-  exposeIscsiSessions([&] { return sessions; });
+  static std::optional<int> sessions;
+  exposeIscsiSessions([] { return sessions; });
   EXPECT_EQ(sample("truenas_csi_node_iscsi_sessions"), -1);  // unknown: no sample, not 0
   sessions = 2;
   EXPECT_EQ(sample("truenas_csi_node_iscsi_sessions"), 2);
