@@ -6,6 +6,7 @@
 
 #include <csignal>
 #include <map>
+#include <optional>
 
 #include "agent/block/blkid_filesystems.h"
 #include "agent/block/disk_waiter.h"
@@ -16,10 +17,12 @@
 #include "agent/mount/libmount_mounter.h"
 #include "agent/registration/kubelet_registration.h"
 #include "agent/service/node_runtime.h"
+#include "agent/stage/attach_record.h"
 #include "common/base/clock.h"
 #include "common/cli/app.h"
 #include "common/csi/identity_service.h"
 #include "common/log/log.h"
+#include "common/metrics/node_metrics.h"
 #include "common/rpc/signals.h"
 #include "common/rpc/unix_server.h"
 #include "common/version.h"
@@ -142,6 +145,41 @@ int main(int argc, char** argv) {
                                             common::systemClock());
   if (!runtime.ok()) {
     TNAS_LOG(Error).kv("error", std::string(runtime.status().message())) << "cannot start";
+    return 1;
+  }
+
+  // Metrics read at each scrape: the host's iSCSI sessions, the iscsid layout, attach records.
+  common::metrics::registerNodeMetrics();
+  if (node.iscsi) {
+    common::metrics::exposeIscsiSessions([&initiator]() -> std::optional<int> {
+      auto sessions = initiator.sessions();
+      if (!sessions.ok()) return std::nullopt;
+      return static_cast<int>(sessions->size());
+    });
+    common::metrics::exposeIscsidLayout([&initiator]() -> std::optional<std::string> {
+      auto layout = initiator.layout();
+      if (!layout.ok()) return std::nullopt;
+      return agent::layoutName(*layout);
+    });
+  }
+  agent::stage::AttachRecordStore recordsForMetrics(node.stateDir);
+  common::metrics::exposeNodeVolumes([&recordsForMetrics] {
+    std::vector<common::metrics::Sample> out;
+    auto records = recordsForMetrics.loadAll();
+    if (!records.ok()) return out;
+    std::map<std::pair<std::string, std::string>, int> counts;
+    for (const auto& r : *records) {
+      const char* phase = r.phase == agent::stage::AttachRecord::Phase::kStaged      ? "staged"
+                          : r.phase == agent::stage::AttachRecord::Phase::kDetaching ? "detaching"
+                                                                                     : "attaching";
+      ++counts[{r.protocol, phase}];
+    }
+    for (const auto& [key, n] : counts) out.push_back({{key.first, key.second}, double(n)});
+    return out;
+  });
+  auto metricsServer = common::startMetricsServer(options, "node");
+  if (!metricsServer.ok()) {
+    TNAS_LOG(Error).kv("error", std::string(metricsServer.status().message())) << "cannot start";
     return 1;
   }
 

@@ -9,8 +9,10 @@
 #include "common/cli/app.h"
 #include "common/csi/identity_service.h"
 #include "common/log/log.h"
+#include "common/metrics/controller_metrics.h"
 #include "common/rpc/signals.h"
 #include "common/version.h"
+#include "controller/metrics/metered_transport.h"
 #include "controller/provision/backend.h"
 #include "controller/provision/snapshot_manager.h"
 #include "controller/provision/volume_manager.h"
@@ -59,9 +61,11 @@ int main(int argc, char** argv) {
           .kv("backends", std::to_string(resolved->backends.size()))
       << "truenas-csi-controller starting";
 
-  // One client per backend over a small pool of persistent connections.
+  // One client per backend over a small pool of persistent connections, metered.
   std::vector<std::unique_ptr<controller::truenas::ConnectionPool>> connections;
+  std::vector<std::unique_ptr<controller::MeteredTransport>> metered;
   std::vector<std::unique_ptr<controller::truenas::TrueNasClient>> clients;
+  common::metrics::registerControllerMetrics();
   controller::provision::BackendRegistry registry;
   std::vector<controller::BackendReadiness::Entry> readinessEntries;
   for (const auto& spec : resolved->backends) {
@@ -71,7 +75,12 @@ int main(int argc, char** argv) {
           return std::make_unique<controller::truenas::WsConnection>(options, common::systemClock(),
                                                                      &guard);
         }));
-    clients.push_back(std::make_unique<controller::truenas::TrueNasClient>(*connections.back(),
+    controller::truenas::ConnectionPool* pool = connections.back().get();
+    common::metrics::exposeTrueNasConnection(
+        spec.config.name, [pool] { return pool->connected(); },
+        [pool] { return pool->connectionGeneration(); });
+    metered.push_back(std::make_unique<controller::MeteredTransport>(*pool, spec.config.name));
+    clients.push_back(std::make_unique<controller::truenas::TrueNasClient>(*metered.back(),
                                                                            common::systemClock()));
     registry.add(std::make_unique<controller::provision::Backend>(spec.config, *clients.back()));
     readinessEntries.push_back({spec.config.name, clients.back().get()});
@@ -103,6 +112,11 @@ int main(int argc, char** argv) {
       std::chrono::milliseconds(controllerFlags.sweepMaxDelayMs));
   controller::provision::SnapshotManager snapshots(volumes);
   controller::ControllerService controllerService(volumes, snapshots);
+  auto metricsServer = common::startMetricsServer(options, "controller");
+  if (!metricsServer.ok()) {
+    TNAS_LOG(Error).kv("error", std::string(metricsServer.status().message())) << "cannot start";
+    return 1;
+  }
   if (registry.empty()) {
     TNAS_LOG(Warn).kv("reason", std::string(readiness.ready().message()))
         << "serving Identity only";

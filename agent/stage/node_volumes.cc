@@ -6,6 +6,7 @@
 
 #include "agent/mount/mount_options.h"
 #include "common/log/log.h"
+#include "common/metrics/node_metrics.h"
 
 namespace tnascsi::agent::stage {
 NodeVolumes::NodeVolumes(StageEnv env, StageConfig config, IscsiAttacher& attacher,
@@ -127,6 +128,8 @@ Status NodeVolumes::stageIscsi(const StageRequest& request,
                               std::chrono::steady_clock::now() - stageStarted)
                               .count())
       << "stage timings";
+  common::metrics::recordStageSplit(attached->loginMs, attached->deviceMs, attached->identityMs,
+                                    split.mkfsMs, split.mountMs);
   return absl::OkStatus();
 }
 

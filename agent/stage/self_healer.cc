@@ -4,6 +4,7 @@
 #include <set>
 
 #include "common/log/log.h"
+#include "common/metrics/node_metrics.h"
 
 namespace tnascsi::agent::stage {
 
@@ -152,6 +153,8 @@ SelfHealer::PassResult SelfHealer::runOnce() {
       }
     }
   }
+  common::metrics::recordHealPass(result.relogins, result.rescans, result.cleaned,
+                                  result.sessionsReleased, result.abnormal);
   return result;
 }
 

@@ -8,8 +8,10 @@
 #include "common/config/config_file.h"
 #include "common/csi/identity_service.h"
 #include "common/log/log.h"
+#include "common/metrics/rpc_metrics.h"
 #include "common/rpc/signals.h"
 #include "common/rpc/unix_server.h"
+#include "common/version.h"
 
 namespace tnascsi::common {
 
@@ -23,6 +25,9 @@ void addCommonFlags(Flags& flags, CommonOptions* o) {
   flags.addString("log-level", &o->logLevel, "debug, info, warn or error");
   flags.addString("log-format", &o->logFormat, "text (logfmt) or json");
   flags.addInt("max-threads", &o->maxThreads, "upper bound on concurrently served RPCs");
+  flags.addString("metrics-address", &o->metricsAddress,
+                  "serve Prometheus /metrics and /healthz over HTTP on host:port or :port "
+                  "(empty: off)");
 }
 
 StatusOr<Flags::Outcome> parseCommandLine(Flags& flags, CommonOptions& o, int argc,
@@ -56,7 +61,18 @@ StatusOr<Flags::Outcome> parseCommandLine(Flags& flags, CommonOptions& o, int ar
   if (o.maxThreads < 2 || o.maxThreads > 1024) {
     return absl::InvalidArgumentError("--max-threads must be between 2 and 1024");
   }
+  if (!o.metricsAddress.empty()) {
+    TNAS_RETURN_IF_ERROR(metrics::parseListenAddress(o.metricsAddress).status());
+  }
   return outcome;
+}
+
+StatusOr<std::unique_ptr<metrics::MetricsServer>> startMetricsServer(const CommonOptions& options,
+                                                                     const std::string& component) {
+  metrics::registerBuildInfo(component, kVersion, kGitCommit);
+  metrics::registerRpcMetrics();
+  if (options.metricsAddress.empty()) return std::unique_ptr<metrics::MetricsServer>();
+  return metrics::MetricsServer::start(options.metricsAddress, metrics::Registry::global());
 }
 
 int serveUntilSignal(const CommonOptions& options, const std::vector<grpc::Service*>& services,

@@ -5,10 +5,12 @@
 
 #include <Poco/JSON/Object.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "common/cli/flags.h"
+#include "common/metrics/http_server.h"
 
 namespace grpc {
 class Service;
@@ -25,6 +27,7 @@ struct CommonOptions {
   std::string logLevel = "info";
   std::string logFormat = "text";
   int64_t maxThreads = 16;
+  std::string metricsAddress;  // empty: no /metrics server
 };
 
 void addCommonFlags(Flags& flags, CommonOptions* options);
@@ -36,6 +39,11 @@ StatusOr<Flags::Outcome> parseCommandLine(Flags& flags, CommonOptions& options, 
                                           const char* const* argv,
                                           const std::vector<std::string>& sectionKeys,
                                           Poco::JSON::Object::Ptr* config);
+
+// Starts the /metrics and /healthz server on options.metricsAddress (nullptr when it is empty) and
+// sets truenas_csi_build_info for `component`. Keep the result alive while serving.
+StatusOr<std::unique_ptr<metrics::MetricsServer>> startMetricsServer(const CommonOptions& options,
+                                                                     const std::string& component);
 
 // Serves `services` on options.endpoint until SIGTERM/SIGINT, then shuts down cleanly. Returns
 // the process exit code (0 after a signal, 1 if serving could not start). blockShutdownSignals()

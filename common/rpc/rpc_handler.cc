@@ -5,6 +5,7 @@
 #include <chrono>
 #include <exception>
 
+#include "common/metrics/rpc_metrics.h"
 #include "common/rpc/grpc_status.h"
 #include "common/rpc/secret_stripper.h"
 
@@ -25,6 +26,7 @@ grpc::Status handleRpc(const char* method, const google::protobuf::Message& requ
     TNAS_LOG(Debug).kv("request", sanitizedText(request)) << "rpc start";
   }
   auto started = std::chrono::steady_clock::now();
+  metrics::RpcObservation observed(method);
   Status status;
   g_running.fetch_add(1);
   try {
@@ -35,6 +37,7 @@ grpc::Status handleRpc(const char* method, const google::protobuf::Message& requ
     status = absl::InternalError("internal error: unknown exception");
   }
   g_running.fetch_sub(1);
+  observed.finish(status.code());
   double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   grpc::Status out = toGrpcStatus(status);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/log/log.h"
+#include "common/metrics/controller_metrics.h"
 #include "controller/provision/iscsi_detail.h"
 #include "controller/provision/metadata.h"
 
@@ -81,6 +82,9 @@ void ExportCollector::run() {
     deadline_.erase(backend);
     lock.unlock();
     auto result = sweep(*backend);
+    common::metrics::recordLeftoverSweep(backend->name(), result.ok(),
+                                         result.ok() ? result->initiatorGroups : 0,
+                                         result.ok() ? result->targets : 0);
     if (!result.ok()) {
       TNAS_LOG(Warn).kv("backend", backend->name()).kv("error", result.status().ToString())
           << "iSCSI leftover sweep failed; retrying later";

@@ -114,6 +114,14 @@ uint64_t ConnectionPool::connectionGeneration() const {
   return any ? 1 + reconnects : 0;
 }
 
+bool ConnectionPool::connected() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (int i = 0; i < opened_.load(); ++i) {
+    if (slots_[i].transport->connected()) return true;
+  }
+  return false;
+}
+
 int ConnectionPool::openConnections() const {
   return opened_.load();
 }

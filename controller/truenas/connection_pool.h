@@ -56,6 +56,9 @@ class ConnectionPool final : public RpcTransport {
   // TrueNasClient re-reads the version after a reconnect but not when the pool grows.
   uint64_t connectionGeneration() const override;
 
+  // True while any of the open connections is up.
+  bool connected() const override;
+
   // Connections opened so far (for tests, metrics and the benchmark).
   int openConnections() const;
   // Login attempts made by all connections.

@@ -36,6 +36,9 @@ class RpcTransport {
   // Increases each time a new authenticated connection is established, so that callers can drop
   // per-connection caches (the backend may have been upgraded in between). 0 before the first.
   virtual uint64_t connectionGeneration() const = 0;
+
+  // True while an authenticated connection is up (metrics; a snapshot, not a promise).
+  virtual bool connected() const = 0;
 };
 
 }  // namespace tnascsi::controller::truenas

@@ -58,7 +58,7 @@ class WsConnection final : public RpcTransport {
   // Authentication attempts made (sent to TrueNAS) so far.
   int authAttempts() const { return authGuard_->attemptsMade(); }
   // True while an authenticated connection is up.
-  bool connected() const;
+  bool connected() const override;
 
  private:
   struct Pending {

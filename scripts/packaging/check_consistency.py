@@ -127,6 +127,7 @@ class Checks:
                     f"{n['CONTROLLER_IMAGE']}:{n['VERSION']}")
         args = ctrl.get("args", [])
         self.use_flags(f"{mode} controller", args)
+        self.http_endpoint(f"{mode}: controller", ctrl, "--metrics-address")
         self.expect(f"--endpoint={n['CONTROLLER_ENDPOINT']}" in args,
                     f"{mode}: controller endpoint is not {n['CONTROLLER_ENDPOINT']}")
         self.expect(f"--config={n['CONTROLLER_CONFIG']}" in args,
@@ -169,9 +170,26 @@ class Checks:
                 continue
             for w in want + [f"--csi-address={sock}"]:
                 self.expect(w in c.get("args", []), f"{mode}: {name} lacks {w}")
+            if name != "liveness-probe":
+                self.http_endpoint(f"{mode}: {name}", c, "--http-endpoint", probe=True)
             self.expect(any(os.path.dirname(sock) == m["mountPath"]
                             for m in c.get("volumeMounts", [])),
                         f"{mode}: {name} does not mount the socket directory")
+
+    def http_endpoint(self, where, c, flag, probe=False):
+        """`flag`=[host]:PORT is given, PORT is a declared containerPort of the container, and
+        (probe) its livenessProbe asks that port over HTTP."""
+        given = [a.split("=", 1)[1] for a in c.get("args", []) if a.startswith(flag + "=")]
+        if not given:
+            self.err(f"{where} lacks {flag}")
+            return
+        port = int(given[0].rsplit(":", 1)[1])
+        named = {p.get("name"): p["containerPort"] for p in c.get("ports") or []}
+        self.expect(port in named.values(), f"{where}: {flag} port {port} is not a containerPort")
+        if probe:
+            get = (c.get("livenessProbe") or {}).get("httpGet") or {}
+            self.expect(named.get(get.get("port"), get.get("port")) == port,
+                        f"{where}: no livenessProbe over HTTP on its {flag} port {port}")
 
     def daemonset(self, ds):
         n = self.n
@@ -189,6 +207,10 @@ class Checks:
                     "agent container must be privileged")
         args = agent.get("args", [])
         self.use_flags("DaemonSet agent", args)
+        self.http_endpoint("DaemonSet agent", agent, "--metrics-address")
+        ports = [p["containerPort"] for c in pod["containers"] for p in c.get("ports") or []]
+        self.expect(len(ports) == len(set(ports)),
+                    f"DaemonSet (host network) declares a port twice: {sorted(ports)}")
         for want in (f"--endpoint=unix://{n['NODE_SOCKET']}", "--register-with-kubelet=false",
                      f"--state-dir={n['STATE_DIR']}", f"--kubelet-dir={n['KUBELET_DIR']}"):
             self.expect(want in args, f"DaemonSet agent lacks {want}")

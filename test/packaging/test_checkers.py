@@ -16,7 +16,9 @@ import yaml
 
 SRC = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else os.getcwd()
 sys.path.insert(0, os.path.join(SRC, "scripts/packaging"))
+import chart_check  # noqa: E402
 import check_consistency  # noqa: E402
+import helm_lite  # noqa: E402
 import kustomize_lite  # noqa: E402
 import talos_check  # noqa: E402
 import validate_k8s  # noqa: E402
@@ -297,6 +299,28 @@ class ConsistencyTest(unittest.TestCase):
     def test_real_tree_agrees(self):
         self.assertEqual(self.problems(), "")
 
+    def test_sidecar_http_endpoint_without_port(self):
+        self.edit("deploy/base/controller-deployment.yaml", "containerPort: 8081",
+                  "containerPort: 18081")
+        self.assertIn("csi-attacher: --http-endpoint port 8081 is not a containerPort",
+                      self.problems())
+
+    def test_sidecar_probe_on_another_port(self):
+        self.edit("deploy/base/controller-deployment.yaml", "port: resize-http", "port: snap-http")
+        self.assertIn("csi-resizer: no livenessProbe over HTTP", self.problems())
+
+    def test_metrics_address_needs_port(self):
+        self.edit("deploy/node-daemonset/node-daemonset.yaml", "--metrics-address=:9811",
+                  "--metrics-address=:9813")
+        self.assertIn("DaemonSet agent: --metrics-address port 9813", self.problems())
+
+    def test_host_network_port_clash(self):
+        self.edit("deploy/node-daemonset/node-daemonset.yaml", "--http-endpoint=:9812",
+                  "--http-endpoint=:9811")
+        self.edit("deploy/node-daemonset/node-daemonset.yaml", "containerPort: 9812",
+                  "containerPort: 9811")
+        self.assertIn("declares a port twice", self.problems())
+
     def test_talos_socket_path(self):
         self.edit("talos/rootfs/usr/local/etc/containers/truenas-csi-node.yaml",
                   "plugins/csi.truenas-csi.io/csi.sock", "plugins/other/csi.sock")
@@ -367,6 +391,88 @@ class ConsistencyTest(unittest.TestCase):
         self.edit("deploy/overlays/host-agent/kustomization.yaml", "  - ../../base\n",
                   "  - ../../base\n  - ../../node-daemonset\n")
         self.assertIn("host-agent: must not contain a DaemonSet", self.problems())
+
+
+class HelmLiteTest(unittest.TestCase):
+    """The template subset behaves like Go templates, and refuses what it does not implement."""
+
+    def render(self, text, values=None, defines=None):
+        d = dict(defines or {})
+        nodes = helm_lite.parse_template(text, "t", d)
+        r = helm_lite.Renderer(d, "t")
+        root = {"Values": values or {}, "Release": {"Namespace": "ns", "Name": "r",
+                                                    "Service": "Helm"}, "Chart": {}}
+        r.root = root
+        return r.run(nodes, root, {"$": root})
+
+    def test_trimming_and_fields(self):
+        self.assertEqual(self.render("a:\n  {{- .Values.x }}\nb: {{ .Release.Namespace -}}  \n",
+                                     {"x": " 1"}), "a: 1\nb: ns")
+
+    def test_if_else_if_and_default_on_false(self):
+        t = '{{ if eq .Values.m "a" }}A{{ else if .Values.f }}F{{ else }}E{{ end }}'
+        self.assertEqual(self.render(t, {"m": "a"}), "A")
+        self.assertEqual(self.render(t, {"m": "b", "f": True}), "F")
+        self.assertEqual(self.render(t, {"m": "b", "f": False}), "E")
+        # Like Helm: default replaces false, so charts use hasKey for booleans.
+        self.assertEqual(self.render("{{ .Values.b | default true }}", {"b": False}), "true")
+
+    def test_range_map_sorted_and_vars(self):
+        t = '{{- range $k, $v := .Values.p }}{{ $k }}={{ $v | quote }};{{ end }}'
+        self.assertEqual(self.render(t, {"p": {"z": 1, "a": "x\"y"}}), 'a="x\\"y";z="1";')
+
+    def test_include_toyaml_nindent(self):
+        d = {}
+        helm_lite.parse_template('{{- define "l" -}}k: {{ .Values.v }}{{- end }}', "h", d)
+        self.assertEqual(self.render('m:\n  {{- include "l" . | nindent 2 }}', {"v": 1}, d),
+                         "m:\n  k: 1")
+        self.assertEqual(self.render("{{- toYaml .Values.r | nindent 2 }}", {"r": {"b": 1, "a": [2]}}),
+                         "\n  a:\n  - 2\n  b: 1")
+
+    def test_missing_value_and_unknown_function_fail(self):
+        with self.assertRaisesRegex(helm_lite.RenderError, "missing value"):
+            self.render("{{ .Values.typo }}")
+        with self.assertRaisesRegex(helm_lite.RenderError, "unsupported function"):
+            self.render("{{ .Values.x | upper }}", {"x": "a"})
+        with self.assertRaisesRegex(helm_lite.RenderError, "without end"):
+            self.render("{{ if .Values.x }}a")
+
+
+class ChartCheckTest(unittest.TestCase):
+    """chart_check names a chart that drifts from the kustomize render."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+        shutil.copytree(os.path.join(SRC, "deploy"), os.path.join(self.dir, "deploy"))
+
+    def tearDown(self):
+        shutil.rmtree(self.dir)
+
+    def edit(self, rel, old, new):
+        path = os.path.join(self.dir, rel)
+        with open(path) as f:
+            text = f.read()
+        self.assertIn(old, text, rel)
+        with open(path, "w") as f:
+            f.write(text.replace(old, new, 1))
+
+    def test_real_chart_agrees(self):
+        self.assertEqual(chart_check.check(SRC), [])
+
+    def test_drift_in_a_template_is_named(self):
+        self.edit("deploy/helm/truenas-csi/templates/controller-deployment.yaml",
+                  "- --timeout=300s", "- --timeout=30s")
+        self.assertIn("--timeout=30s' != '--timeout=300s",
+                      "\n".join(chart_check.check(self.dir)))
+
+    def test_drift_in_the_kustomize_base_is_named(self):
+        self.edit("deploy/node-daemonset/node-daemonset.yaml", "type: DirectoryOrCreate",
+                  "type: Directory")
+        self.assertIn("DaemonSet/truenas-csi-node", "\n".join(chart_check.check(self.dir)))
+
+    def test_host_agent_renders_no_node_pods(self):
+        objs = chart_check.render(SRC, ["node.mode=host-agent"])
+        self.assertEqual([o for o in objs if o["kind"] == "DaemonSet"], [])
 
 
 if __name__ == "__main__":

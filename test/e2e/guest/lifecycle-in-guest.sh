@@ -31,4 +31,10 @@ for f in "${flavours[@]}"; do
   esac
   "$STACK_E2E_BIN" "${args[@]}" || rc=1
 done
+# Both binaries' /metrics, parsed by a real Prometheus parser: counts equal to the CSI calls each
+# daemon logged and to the TrueNAS calls the simulator received (docs/metrics.md).
+python3 "$here/../../integration/metrics/guest_metrics.py" --controller "$STACK_CONTROLLER_METRICS" \
+  --node "$STACK_NODE_METRICS" --sim "$STACK_SIM_HTTP" --controller-log "$STACK_RESULTS/controller.log" \
+  --node-log "$STACK_RESULTS/node.log" --sim-baseline "$STACK_RESULTS/sim-calls-setup.json" \
+  --out "$STACK_RESULTS/metrics" || rc=1
 exit "$rc"

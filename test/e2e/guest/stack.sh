@@ -5,7 +5,8 @@
 #
 #   source stack.sh <build-dir>        then: stack_start [sim args...]
 # Sets: STACK_SIM_URL (ws://…), STACK_SIM_HTTP (http://… control plane), STACK_CONTROLLER_EP,
-#       STACK_NODE_EP, STACK_KEY (API key file), STACK_RESULTS, STACK_WORK, STACK_NODE_PID.
+#       STACK_NODE_EP, STACK_KEY (API key file), STACK_RESULTS, STACK_WORK, STACK_NODE_PID,
+#       STACK_CONTROLLER_METRICS / STACK_NODE_METRICS (http://… of each binary's /metrics).
 # Functions: stack_start_node [extra agent args], stack_stop_node [signal], stack_e2e_args.
 # Env: TNAS_E2E_PERSONALITY (default 25.10), TNAS_RESULTS_DIR (logs and reports),
 #      STACK_NODE_ARGS (array, set before stack_start: extra node agent arguments).
@@ -24,6 +25,8 @@ STACK_CONTROLLER_EP="unix://$STACK_WORK/controller.sock"
 STACK_NODE_SOCK=/var/lib/kubelet/plugins/csi.truenas-csi.io/csi.sock
 STACK_NODE_EP="unix://$STACK_NODE_SOCK"
 STACK_KEY="$STACK_WORK/api-key"
+STACK_CONTROLLER_METRICS=http://127.0.0.1:9810  # /metrics of the controller and the agent
+STACK_NODE_METRICS=http://127.0.0.1:9811
 STACK_PIDS=()
 STACK_NODE_PID=
 [[ -v STACK_NODE_ARGS ]] || STACK_NODE_ARGS=()
@@ -48,7 +51,8 @@ stack_stop_all() {
 stack_start_node() {
   "$STACK_NODE_BIN" --endpoint "$STACK_NODE_EP" --kubelet-dir /var/lib/kubelet \
     --state-dir /var/lib/truenas-csi --node-name e2e-guest --register-with-kubelet=false \
-    --log-level debug "${STACK_NODE_ARGS[@]}" "$@" >>"$STACK_RESULTS/node.log" 2>&1 &
+    --log-level debug --metrics-address "${STACK_NODE_METRICS#http://}" "${STACK_NODE_ARGS[@]}" \
+    "$@" >>"$STACK_RESULTS/node.log" 2>&1 &
   STACK_NODE_PID=$!
   stack_wait_for "$STACK_NODE_SOCK" 20
 }
@@ -102,11 +106,15 @@ stack_start() {
   "$STACK_SETUP_BIN" --url "$url" --api-key-file "$STACK_KEY" --dataset tank/k8s \
     --portal-ip 127.0.0.1 --service iscsitarget --service nfs ||
     { echo "TrueNAS setup failed"; return 1; }
+  # The TrueNAS calls the setup made, so the controller's own can be told apart later.
+  python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1]).read().decode())' \
+    "$STACK_SIM_HTTP/_sim/calls" >"$STACK_RESULTS/sim-calls-setup.json"
 
   t=$(stack_ms)
   "$STACK_CONTROLLER_BIN" --endpoint "$STACK_CONTROLLER_EP" --truenas-url "$url" \
     --api-key-file "$STACK_KEY" --parent-dataset tank/k8s --portal 127.0.0.1:3260 \
-    --log-level debug >"$STACK_RESULTS/controller.log" 2>&1 &
+    --log-level debug --metrics-address "${STACK_CONTROLLER_METRICS#http://}" \
+    >"$STACK_RESULTS/controller.log" 2>&1 &
   STACK_PIDS+=($!)
   : >"$STACK_RESULTS/node.log"
   stack_start_node && stack_wait_for "$STACK_WORK/controller.sock" 20 || {

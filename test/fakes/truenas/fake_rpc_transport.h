@@ -71,6 +71,7 @@ class FakeRpcTransport : public RpcTransport {
 
   StatusOr<WireProtocol> protocol(Deadline) override { return protocol_; }
   uint64_t connectionGeneration() const override { return 1; }
+  bool connected() const override { return true; }
 
   std::vector<Call> calls() const {
     std::lock_guard<std::mutex> lock(mu_);

@@ -39,6 +39,7 @@ class HeldTransport final : public RpcTransport {
   }
   StatusOr<WireProtocol> protocol(Deadline /*deadline*/) override { return WireProtocol::kJsonRpc; }
   uint64_t connectionGeneration() const override { return generation; }
+  bool connected() const override { return !failing; }
 
   std::atomic<int> calls{0};
   std::atomic<bool> failing{false};

@@ -1,0 +1,50 @@
+// MetricsServer: the small HTTP server both binaries run when --metrics-address is set, on
+// Poco's HTTPServer. GET (or HEAD) /metrics answers the registry in text format 0.0.4;
+// /healthz answers 200 "ok" while the process serves HTTP (a liveness check: it does not ask
+// TrueNAS or iscsid, whose outages a restart would not cure; CSI Probe reports readiness).
+// Anything else is 404, other methods 405. Two handler threads, a short queue: a scrape is cheap.
+//
+// Thread-safe. Poco exceptions never escape.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/base/status.h"
+#include "common/metrics/registry.h"
+
+namespace Poco::Net {
+class HTTPServer;
+}
+
+namespace tnascsi::common::metrics {
+
+struct ListenAddress {
+  std::string host;  // "0.0.0.0" when the address was ":port"
+  int port = 0;
+};
+
+// Parses "host:port", ":port" (every IPv4 interface) or "[v6]:port"; port 0..65535 (0: any free
+// port, for tests). InvalidArgument with the reason otherwise.
+StatusOr<ListenAddress> parseListenAddress(const std::string& address);
+
+class MetricsServer {
+ public:
+  // Binds and starts serving `registry` (not owned; must outlive the server).
+  static StatusOr<std::unique_ptr<MetricsServer>> start(const std::string& address,
+                                                        Registry& registry);
+  ~MetricsServer();  // stops serving
+  MetricsServer(const MetricsServer&) = delete;
+  MetricsServer& operator=(const MetricsServer&) = delete;
+
+  // The bound port (the real one when started with port 0).
+  int port() const { return port_; }
+
+ private:
+  MetricsServer(std::unique_ptr<Poco::Net::HTTPServer> server, int port);
+
+  std::unique_ptr<Poco::Net::HTTPServer> server_;
+  int port_;
+};
+
+}  // namespace tnascsi::common::metrics
