@@ -65,6 +65,24 @@ class SimpleHandler final : public Poco::Net::HTTPRequestHandler {
   Json body_;
 };
 
+// A `rewrite ^.* $scheme://$http_host/ui/ redirect` answer: 302 with a Location header.
+class RedirectHandler final : public Poco::Net::HTTPRequestHandler {
+ public:
+  explicit RedirectHandler(std::string location) : location_(std::move(location)) {}
+  void handleRequest(Poco::Net::HTTPServerRequest& request,
+                     Poco::Net::HTTPServerResponse& response) override {
+    response.setStatus(Poco::Net::HTTPResponse::HTTP_FOUND);
+    response.set("Location", "http://" + request.getHost() + location_);
+    response.setContentType("text/html");
+    const std::string body = "<html><head><title>302 Found</title></head></html>\n";
+    response.setContentLength(static_cast<std::streamsize>(body.size()));
+    response.send() << body;
+  }
+
+ private:
+  std::string location_;
+};
+
 }  // namespace
 
 class SimRequestHandlerFactory final : public Poco::Net::HTTPRequestHandlerFactory {
@@ -90,6 +108,12 @@ class SimRequestHandlerFactory final : public Poco::Net::HTTPRequestHandlerFacto
       for (const auto& v : p.apiVersions) rpc |= path == "/api/" + v;
       if (rpc) return new WsHandler(server_, Wire::kJsonRpc, server_.stopping_);
     }
+    // nginx: on 24.10 and CORE 13.0 `location /` answers every path it has no location for
+    // (including /api/versions) with a 302 to /ui/ (TS-24.10.2.4:src/middlewared/middlewared/
+    // etc_files/local/nginx/nginx.conf.mako:195-197, TN-13.0-U6.8:.../etc_files/local/nginx/
+    // nginx.conf:171-172); 25.04+ hands all of /api to the middleware, which answers 404
+    // (TS-25.04.2.6:.../nginx.conf.mako:189).
+    if (!(p.jsonRpc && path.rfind("/api", 0) == 0)) return new RedirectHandler("/ui/");
     return new SimpleHandler(404, notFound);
   }
 

@@ -22,8 +22,9 @@ TEST_P(ProtocolTest, EndpointsPerVersion) {
     SimClient pinned(server_->port(), personality() == "25.10" ? "/api/v25.10.0" : "/api/v25.04.2");
     EXPECT_EQ(pinned.call("core.ping").result.asString(), "pong");
   } else {
-    EXPECT_EQ(status, 404);
-    EXPECT_EQ(httpRequest(server_->port(), "GET", "/api/current").first, 404);
+    // nginx `location /` redirects what it does not route (24.10/CORE have no /api location).
+    EXPECT_EQ(status, 302);
+    EXPECT_EQ(httpRequest(server_->port(), "GET", "/api/current").first, 302);
   }
   // The legacy endpoint exists everywhere.
   SimClient legacy(server_->port(), "/websocket");
