@@ -185,32 +185,31 @@ StatusOr<std::unique_ptr<SimServer>> SimServer::create(SimOptions options,
   }
   for (const auto& [name, size] : s->options_.pools) s->model_->addPool(name, size);
   SimServer* raw = s.get();
-  // Serialising the whole model costs time on every change; only pay it when it is saved.
+  // A mutation only marks the state dirty; StateWriter serialises and writes it off the call path,
+  // at most every 20 ms (see state_writer.h and the README's persistence cost).
   if (!s->options_.statePath.empty()) {
-    s->model_->setOnMutation([raw](const Json& state) { raw->writeState(state); });
+    s->stateWriter_ = std::make_unique<StateWriter>(
+        s->options_.statePath, [raw] { return raw->renderState(); }, std::chrono::milliseconds(20));
+    s->model_->setOnMutation([raw] { raw->stateWriter_->markDirty(); });
+    s->dispatcher_->setOnAuthChange([raw] { raw->stateWriter_->markDirty(); });
   }
-  s->dispatcher_->setOnAuthChange([raw] { (void)raw->persist(); });
   TNAS_RETURN_IF_ERROR(s->persist());
   return s;
 }
 
-void SimServer::writeState(const Json& modelState) {
-  if (options_.statePath.empty()) return;
+std::string SimServer::renderState() {
   Json doc = Json::object();
-  doc.set("model", modelState);
+  doc.set("model", model_->save());
   Json auth = Json::object();
   auth.set("revoked", dispatcher_->keyRevoked());
   doc.set("auth", std::move(auth));
-  std::lock_guard<std::mutex> lock(persistMu_);
-  Status s = common::writeFileAtomic(options_.statePath, doc.dump() + "\n");
-  if (!s.ok()) {
-    TNAS_LOG(Error).kv("path", options_.statePath) << "cannot save state: " << s.message();
-  }
+  return doc.dump() + "\n";
 }
 
 Status SimServer::persist() {
-  if (options_.statePath.empty()) return absl::OkStatus();
-  writeState(model_->save());
+  if (!stateWriter_) return absl::OkStatus();
+  stateWriter_->markDirty();
+  stateWriter_->flush();
   return absl::OkStatus();
 }
 
@@ -264,6 +263,7 @@ void SimServer::stop() {
   }
   dispatcher_->shutdown();
   http_.reset();
+  if (stateWriter_) stateWriter_->flush();
 }
 
 std::string SimServer::wsUrl() const {
