@@ -211,8 +211,10 @@ StatusOr<Json> Model::datasetCreate(const Json& params) {
                                       "managedby",
                                       "encryption",
                                       "inherit_encryption",
-                                      "encryption_options",
-                                      "xattr"};
+                                      "encryption_options"};
+  // `xattr` only on CORE (TN-13.0-U6.8:src/middlewared/middlewared/plugins/pool.py:2943); the
+  // SCALE create schema has none (TS-24.10.2.4:.../plugins/pool_/dataset.py, git grep xattr).
+  if (p.isCore()) allowed.push_back("xattr");
   if (p.userProperties) allowed.push_back("user_properties");
   if (p.createAncestors) allowed.push_back("create_ancestors");
   c.allowOnly(allowed);
@@ -241,8 +243,12 @@ StatusOr<Json> Model::datasetCreate(const Json& params) {
       c.error("volsize",
               p.strictDatasetModels ? "Field required" : "This field is required for VOLUME");
     }
-    if (auto s = c.choice("volblocksize",
-                          {"512", "512B", "1K", "2K", "4K", "8K", "16K", "32K", "64K", "128K"})) {
+    // ZFS_VOLUME_BLOCK_SIZE_CHOICES (TS-24.10.2.4:.../plugins/pool_/utils.py:29-40); CORE has no
+    // "512B" spelling (TN-13.0-U6.8:.../plugins/pool.py:2911-2913).
+    std::vector<std::string> sizes = {"512", "512B", "1K",  "2K",  "4K",
+                                      "8K",  "16K",  "32K", "64K", "128K"};
+    if (p.isCore()) sizes.erase(sizes.begin() + 1);
+    if (auto s = c.choice("volblocksize", sizes)) {
       vbs = *volblocksizeBytes(*s);
     }
     c.boolean("sparse");

@@ -151,6 +151,35 @@ TEST_P(FidelityTest, LegacySchemasCoerceNumericStrings) {
   EXPECT_EQ(r.result.value("volsize").value("parsed").asInt(), kGiB);
 }
 
+TEST_P(FidelityTest, CreateFieldsPerVersion) {
+  Reply r = client_->call("pool.dataset.create", arr({obj({{"name", "tank/x"}, {"xattr", "SA"}})}));
+  if (core()) {
+    EXPECT_TRUE(r.ok) << r.describe();
+  } else {
+    expectValidation(
+        r, "pool_dataset_create.xattr",
+        personality() == "25.10" ? "Extra inputs are not permitted" : "Field was not expected");
+  }
+  r = client_->call("pool.dataset.create", arr({obj({{"name", "tank/v"},
+                                                     {"type", "VOLUME"},
+                                                     {"volsize", kGiB},
+                                                     {"volblocksize", "512B"},
+                                                     {"sparse", true}})}));
+  if (core()) {
+    expectValidation(r, "pool_dataset_create.volblocksize", "Invalid choice: 512B");
+  } else {
+    EXPECT_TRUE(r.ok) << r.describe();
+  }
+  // CORE takes no `exclude` on snapshot create (TN-13.0-U6.8 plugins/zfs.py:975-983).
+  r = client_->call(snapNs() + ".create",
+                    arr({obj({{"dataset", "tank"}, {"name", "s"}, {"exclude", arr({})}})}));
+  if (core()) {
+    expectValidation(r, "snapshot_create.exclude", "Field was not expected");
+  } else {
+    EXPECT_TRUE(r.ok) << r.describe();
+  }
+}
+
 }  // namespace
 
 INSTANTIATE_TEST_SUITE_P(Personalities, FidelityTest, ::testing::ValuesIn(allPersonalities()),
