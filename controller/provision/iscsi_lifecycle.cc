@@ -148,7 +148,13 @@ Status IscsiProvisioner::publish(Backend& backend, const truenas::Dataset& datas
                                          "' and its access mode allows a single node");
   }
   nodes.push_back(node);
-  return api.updateIscsiInitiatorGroup(*groupId, initiatorGroupSpec(dataset.name, nodes)).status();
+  truenas::IscsiInitiatorGroupSpec spec = initiatorGroupSpec(dataset.name, nodes);
+  if (spec.comment.size() > kMaxInitiatorGroupComment) {
+    return absl::ResourceExhaustedError(
+        "volume " + dataset.name + " is published to " + std::to_string(nodes.size() - 1) +
+        " nodes; their names do not fit TrueNAS's 1024-character initiator group comment");
+  }
+  return api.updateIscsiInitiatorGroup(*groupId, spec).status();
 }
 
 Status IscsiProvisioner::unpublish(Backend& backend, const truenas::Dataset& dataset,

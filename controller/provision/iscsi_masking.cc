@@ -14,16 +14,18 @@ truenas::IscsiInitiatorGroupSpec initiatorGroupSpec(const std::string& dataset,
                                                     const std::vector<NodeId>& nodes) {
   truenas::IscsiInitiatorGroupSpec spec;
   spec.comment = props::initiatorGroupKey(dataset);
-  std::string ids;
+  std::string names;
   for (const auto& node : nodes) {
     if (node.iqn.empty()) continue;
     spec.initiators.push_back(node.iqn);
-    ids += (ids.empty() ? "" : " ") + node.str();
+    // Only the node name: its IQN is the initiator at the same position, so the comment grows by
+    // the name alone (it is capped at kMaxInitiatorGroupComment).
+    names += (names.empty() ? "" : " ") + node.name;
   }
   if (spec.initiators.empty()) {
     spec.initiators.push_back(kPlaceholderIqn);
   } else {
-    spec.comment += kNodesMarker + ids;
+    spec.comment += kNodesMarker + names;
   }
   return spec;
 }
@@ -33,8 +35,16 @@ std::vector<NodeId> publishedNodes(const truenas::IscsiInitiatorGroup& group) {
   size_t pos = group.comment.find(kNodesMarker);
   if (pos == std::string::npos) return out;
   std::string list = group.comment.substr(pos + std::string(kNodesMarker).size());
+  size_t index = 0;
   for (absl::string_view part : absl::StrSplit(list, ' ', absl::SkipEmpty())) {
-    auto node = parseNodeId(std::string(part));
+    const size_t i = index++;
+    std::string entry(part);
+    // Groups written before the names-only form hold whole node ids ("name,iqn").
+    if (entry.find(',') == std::string::npos) {
+      if (i >= group.initiators.size()) continue;
+      entry += "," + group.initiators[i];
+    }
+    auto node = parseNodeId(entry);
     if (node && !node->iqn.empty()) out.push_back(*node);
   }
   return out;

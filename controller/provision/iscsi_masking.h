@@ -6,11 +6,16 @@
 // (RFC 2606) that no node can carry; ControllerPublishVolume replaces it with the node's initiator
 // IQN, and ControllerUnpublishVolume puts it back when the last node leaves.
 //
-// The group's comment records the volume's dataset and the CSI node ids it is published to
-// ("truenas-csi:<dataset> nodes=<id> <id>"), so one read answers "published where?" with node ids,
-// not bare IQNs. Pure functions; thread-safe.
+// The group's comment records the volume's dataset and the names of the CSI nodes it is published
+// to, in the order of the group's initiators ("truenas-csi:<dataset> nodes=<name> <name>"; node id
+// = name + "," + the initiator at that position), so one read answers "published where?" with node
+// ids, not bare IQNs. Whole ids ("name,iqn", the older form) are still read. The comment is capped
+// at 1024 characters on 25.04+ (pydantic str_max_length, TS-25.04.2.6:src/middlewared/middlewared/
+// api/base/model.py:24), hence names only and kMaxInitiatorGroupComment. Pure functions;
+// thread-safe.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -20,6 +25,8 @@
 namespace tnascsi::controller::provision {
 
 inline constexpr const char* kPlaceholderIqn = "iqn.2000-01.invalid.truenas-csi:no-node";
+// The longest initiator group comment TrueNAS accepts (25.04+; older versions are given the same).
+inline constexpr size_t kMaxInitiatorGroupComment = 1024;
 
 // The group spec for a volume published to `nodeIds` (empty -> the placeholder only).
 truenas::IscsiInitiatorGroupSpec initiatorGroupSpec(const std::string& dataset,

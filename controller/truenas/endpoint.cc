@@ -168,7 +168,13 @@ StatusOr<WireProtocol> probeProtocol(const Endpoint& endpoint, const Poco::Net::
     body.ignore(1 << 20);
     const int status = static_cast<int>(response.getStatus());
     if (status == 200) return WireProtocol::kJsonRpc;
-    if (status == 404) return WireProtocol::kLegacyDdp;
+    // Only 25.04+ routes /api to the middleware (TS-25.04.2.6:etc_files/local/nginx/
+    // nginx.conf.mako:189 `location /api`). On 24.10 and CORE 13.0 nginx answers any unknown path
+    // from `location /` with a 302 to /ui/ (TS-24.10.2.4:etc_files/local/nginx/nginx.conf.mako:
+    // 195-197, TN-13.0-U6.8:etc_files/local/nginx/nginx.conf:171-172, `rewrite ... redirect`), so
+    // a redirect or a client error means "no JSON-RPC here": use the legacy /websocket. A server
+    // error (5xx, e.g. the middleware restarting behind nginx) says nothing about the version.
+    if (status >= 300 && status < 500) return WireProtocol::kLegacyDdp;
     return absl::UnavailableError("probing " + endpoint.display() + "/api/versions: HTTP " +
                                   std::to_string(status));
   } catch (const Poco::Exception& e) {

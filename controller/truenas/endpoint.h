@@ -43,9 +43,9 @@ std::unique_ptr<Poco::Net::HTTPClientSession> makeSession(const Endpoint& endpoi
                                                           const Poco::Net::Context::Ptr& tls,
                                                           std::chrono::milliseconds timeout);
 
-// GET /api/versions (no authentication): 200 -> JSON-RPC (/api/current), 404 -> legacy
-// (/websocket). Unavailable for network errors or other statuses; FailedPrecondition for TLS
-// verification failures.
+// GET /api/versions (no authentication): 200 -> JSON-RPC (/api/current); any 3xx/4xx (the 302 to
+// /ui/ of 24.10 and CORE 13.0, a 404) -> legacy (/websocket). Unavailable for network errors and
+// 5xx; FailedPrecondition for TLS verification failures.
 StatusOr<WireProtocol> probeProtocol(const Endpoint& endpoint, const Poco::Net::Context::Ptr& tls,
                                      std::chrono::milliseconds timeout);
 

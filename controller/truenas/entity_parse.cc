@@ -55,12 +55,14 @@ bool propBool(const ObjectPtr& obj, const std::string& key, bool fallback) {
   return fallback;
 }
 
-std::map<std::string, std::string> userProps(const ObjectPtr& props, bool onlyUserKeys) {
+std::map<std::string, std::string> userProps(const ObjectPtr& props, bool onlyUserKeys,
+                                             bool ownOnly = false) {
   std::map<std::string, std::string> out;
   if (!props) return out;
   for (const auto& [key, value] : *props) {
     if (onlyUserKeys && key.find(':') == std::string::npos) continue;
     if (ObjectPtr p = json::asObject(value)) {
+      if (ownOnly && json::getString(p, "source") == "INHERITED") continue;
       if (auto s = json::toString(json::get(p, "value"))) {
         out[key] = *s;
       } else if (auto r = json::toString(json::get(p, "rawvalue"))) {
@@ -174,7 +176,11 @@ StatusOr<Snapshot> parseSnapshot(const json::Var& v) {
       s.creation = std::chrono::system_clock::time_point(std::chrono::milliseconds(*ms));
     }
   }
-  s.userProperties = userProps(props, true);
+  // A snapshot inherits its dataset's user properties (reported with source INHERITED,
+  // TS-25.10.0:src/middlewared/middlewared/api/v25_10_0/pool_snapshot.py:46-55): a snapshot an
+  // admin or a periodic task took of a driver volume carries the volume's csi:* properties. Only
+  // the snapshot's own (LOCAL) ones say who made it.
+  s.userProperties = userProps(props, true, true);
   return s;
 }
 

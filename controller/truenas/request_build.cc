@@ -155,6 +155,14 @@ StatusOr<json::ObjectPtr> buildDatasetCreate(const DatasetCreateSpec& spec,
   setIf(o, "reservation", spec.reservation);
   setIf(o, "refreservation", spec.refreservation);
   setIf(o, "sync", spec.sync);
+  if (spec.compression && !caps.compressionOnAndInherit &&
+      (*spec.compression == "ON" || *spec.compression == "INHERIT")) {
+    // CORE 13.0's pool.dataset.create enum has neither (TN-13.0-U6.8:src/middlewared/middlewared/
+    // plugins/pool.py:53-57,2920).
+    return absl::InvalidArgumentError("compression " + *spec.compression +
+                                      " is not accepted by TrueNAS CORE; name an algorithm (LZ4, "
+                                      "ZSTD, ...) or OFF");
+  }
   setIf(o, "compression", spec.compression);
   setIf(o, "deduplication", spec.dedup);
   if (caps.datasetUserProperties) {
@@ -348,11 +356,19 @@ json::ObjectPtr buildNfsCreate(const NfsShareSpec& spec, const Capabilities& cap
   o->set("networks", json::stringArray(spec.networks));
   o->set("hosts", json::stringArray(spec.hosts));
   o->set("ro", spec.ro);
+  // "root" names the group with gid 0, which FreeBSD calls "wheel": CORE looks map groups up by
+  // name and refuses an unknown one ("Group not found", TN-13.0-U6.8:src/middlewared/middlewared/
+  // plugins/nfs.py:405-411).
+  auto group = [&](const std::optional<std::string>& g) -> std::optional<std::string> {
+    if (g && *g == "root") return caps.rootGroupName;
+    return g;
+  };
   setIf(o, "maproot_user", spec.maprootUser);
-  setIf(o, "maproot_group", spec.maprootGroup);
+  setIf(o, "maproot_group", group(spec.maprootGroup));
   setIf(o, "mapall_user", spec.mapallUser);
-  setIf(o, "mapall_group", spec.mapallGroup);
-  o->set("security", json::stringArray(spec.security));
+  setIf(o, "mapall_group", group(spec.mapallGroup));
+  // Only when asked for: an empty list is every version's default (sys).
+  if (!spec.security.empty()) o->set("security", json::stringArray(spec.security));
   o->set("enabled", spec.enabled);
   return o;
 }

@@ -22,10 +22,22 @@ std::string regexEscape(const std::string& s) {
   return out;
 }
 
-json::ObjectPtr datasetExtra() {
+// `extra` for pool.dataset.query. retrieve_children:false saves the children lists, but on 24.10
+// and 25.04 it also stops the search at the pool roots unless the only filter is an id match
+// (TS-24.10.2.4:src/middlewared/middlewared/plugins/pool_/dataset.py:211-212 passes only a lone
+// `id =` down, zfs_/dataset.py:82-88 then serializes just the pool roots without descending;
+// TS-25.04.2.6:.../pool_/dataset.py:217-218 also `name` and `in`). 25.10 descends whenever filters
+// are present (TS-25.10.0:.../pool_/dataset_query_utils.py:994-997). So the flag is sent only
+// with a lone `id =` filter, which every version answers with that dataset itself.
+json::ObjectPtr datasetExtra(const QueryFilter& filter) {
   json::ObjectPtr extra = new Poco::JSON::Object();
   extra->set("flat", true);
-  extra->set("retrieve_children", false);
+  const auto& conds = filter.conditions();
+  const QueryFilter::Term* term =
+      conds.size() == 1 ? std::get_if<QueryFilter::Term>(&conds.front()) : nullptr;
+  if (term && term->field == "id" && term->op == FilterOp::kEq && !term->caseInsensitive) {
+    extra->set("retrieve_children", false);
+  }
   return extra;
 }
 
@@ -189,7 +201,7 @@ StatusOr<int64_t> TrueNasClient::count(Collection collection, const QueryFilter&
   TNAS_ASSIGN_OR_RETURN(Capabilities c, caps());
   QueryOptions options;
   options.count = true;
-  json::ObjectPtr extra = collection == Collection::kDatasets ? datasetExtra() : nullptr;
+  json::ObjectPtr extra = collection == Collection::kDatasets ? datasetExtra(filter) : nullptr;
   TNAS_ASSIGN_OR_RETURN(json::Var n, read(collectionMethod(collection, c),
                                           queryParams(filter, options, c, extra,
                                                       collection == Collection::kNfsShares)));
@@ -244,8 +256,9 @@ Status TrueNasClient::deleteDataset(const std::string& name, const DatasetDelete
 
 StatusOr<Dataset> TrueNasClient::getDataset(const std::string& name) {
   TNAS_ASSIGN_OR_RETURN(Capabilities c, caps());
-  TNAS_ASSIGN_OR_RETURN(
-      json::Var row, getOne("pool.dataset.query", "id", name, "dataset " + name, datasetExtra()));
+  TNAS_ASSIGN_OR_RETURN(json::Var row,
+                        getOne("pool.dataset.query", "id", name, "dataset " + name,
+                               datasetExtra(QueryFilter::where("id", FilterOp::kEq, name))));
   return parseDataset(row, !c.datasetUserProperties);
 }
 
@@ -254,7 +267,7 @@ StatusOr<std::vector<Dataset>> TrueNasClient::queryDatasets(const QueryFilter& f
   TNAS_RETURN_IF_ERROR(rejectShapeFlags(options));
   TNAS_ASSIGN_OR_RETURN(Capabilities c, caps());
   TNAS_ASSIGN_OR_RETURN(json::Var rows,
-                        query("pool.dataset.query", filter, options, datasetExtra()));
+                        query("pool.dataset.query", filter, options, datasetExtra(filter)));
   const bool inComments = !c.datasetUserProperties;
   return parseList<Dataset>(rows, [&](const json::Var& v) { return parseDataset(v, inComments); });
 }
@@ -304,7 +317,13 @@ Status TrueNasClient::deleteSnapshot(const std::string& id, const SnapshotDelete
   TNAS_ASSIGN_OR_RETURN(Capabilities c, caps());
   json::ObjectPtr o = new Poco::JSON::Object();
   o->set("defer", options.defer);
-  o->set("recursive", options.recursive);
+  if (c.snapshotDeleteRecursive) {
+    o->set("recursive", options.recursive);
+  } else if (options.recursive) {
+    // CORE 13.0's zfs.snapshot.delete has no `recursive` ("Field was not expected").
+    return absl::InvalidArgumentError("deleting snapshot " + id +
+                                      " recursively is not supported by TrueNAS CORE");
+  }
   return write(snapshotMethod(c, "delete"), json::makeArray({id, o})).status();
 }
 
@@ -325,18 +344,55 @@ StatusOr<std::vector<Snapshot>> TrueNasClient::querySnapshots(const QueryFilter&
 
 Status TrueNasClient::cloneSnapshot(const SnapshotCloneSpec& spec) {
   TNAS_ASSIGN_OR_RETURN(Capabilities c, caps());
-  if (c.datasetUserProperties || spec.datasetProperties.empty()) {
+  if (c.cloneDatasetProperties || spec.datasetProperties.empty()) {
     return write(snapshotMethod(c, "clone"), json::makeArray({buildSnapshotClone(spec)})).status();
   }
-  // CORE: the metadata lives in `comments` (see createDataset), which a clone cannot set; clone,
-  // then write the comments. Between the two calls the clone exists without them.
+  // CORE 13.0: zfs.snapshot.clone takes only `snapshot` and `dataset_dst`
+  // (TN-13.0-U6.8:src/middlewared/middlewared/plugins/zfs.py:1071-1075), so the properties follow
+  // in one pool.dataset.update: user properties in `comments` (see createDataset), the quota and
+  // reservation as native fields, read back and checked. Between the calls the clone exists
+  // without them.
+  DatasetUpdateSpec update;
+  for (const auto& [key, value] : spec.datasetProperties) {
+    if (key.find(':') != std::string::npos) {
+      update.setUserProperties[key] = value;
+      continue;
+    }
+    std::optional<uint64_t> bytes;
+    if (!value.empty() && value.size() <= 19 &&
+        value.find_first_not_of("0123456789") == std::string::npos) {
+      bytes = std::stoull(value);
+    }
+    if (key == "refquota" && bytes) {
+      update.refquota = *bytes;
+    } else if (key == "refreservation" && bytes) {
+      update.refreservation = *bytes;
+    } else if (key == "quota" && bytes) {
+      update.quota = *bytes;
+    } else if (key == "reservation" && bytes) {
+      update.reservation = *bytes;
+    } else {
+      return absl::InvalidArgumentError("clone property " + key + "=" + value +
+                                        " cannot be set on TrueNAS CORE");
+    }
+  }
   SnapshotCloneSpec bare = spec;
   bare.datasetProperties.clear();
   TNAS_RETURN_IF_ERROR(
       write(snapshotMethod(c, "clone"), json::makeArray({buildSnapshotClone(bare)})).status());
-  json::ObjectPtr body = new Poco::JSON::Object();
-  body->set("comments", encodeCommentsProperties(spec.datasetProperties));
-  return write("pool.dataset.update", json::makeArray({spec.datasetDst, body})).status();
+  TNAS_ASSIGN_OR_RETURN(json::ObjectPtr body, buildDatasetUpdate(update, c, ""));
+  TNAS_ASSIGN_OR_RETURN(json::Var updated,
+                        write("pool.dataset.update", json::makeArray({spec.datasetDst, body})));
+  TNAS_ASSIGN_OR_RETURN(Dataset d, parseDataset(updated, true));
+  const bool applied = (!update.refquota || d.refquota == update.refquota) &&
+                       (!update.refreservation || d.refreservation == update.refreservation) &&
+                       (!update.quota || d.quota == update.quota) &&
+                       (!update.reservation || d.reservation == update.reservation);
+  if (!applied) {
+    return absl::InternalError("TrueNAS did not apply the quota/reservation to clone " +
+                               spec.datasetDst);
+  }
+  return absl::OkStatus();
 }
 
 Status TrueNasClient::rollbackSnapshot(const std::string& id,

@@ -233,8 +233,25 @@ StatusOr<std::vector<IscsiTargetExtent>> TrueNasClient::queryIscsiTargetExtents(
 
 StatusOr<NfsShare> TrueNasClient::createNfsShare(const NfsShareSpec& spec) {
   TNAS_ASSIGN_OR_RETURN(Capabilities c, caps());
+  NfsShareSpec s = spec;
+  if (c.maxNfsHostsPerShare > 0 &&
+      (s.hosts.size() > c.maxNfsHostsPerShare || s.networks.size() > c.maxNfsHostsPerShare)) {
+    // 25.10: hosts and networks are lists of at most 42 (TS-25.10.0:src/middlewared/middlewared/
+    // api/v25_04_0/nfs.py:21-22,95-102); 24.10, CORE and 25.04.2.6 (which reverted the limiter)
+    // have no cap.
+    return absl::InvalidArgumentError(
+        "an NFS share on this TrueNAS takes at most " + std::to_string(c.maxNfsHostsPerShare) +
+        " hosts and at most " + std::to_string(c.maxNfsHostsPerShare) + " networks");
+  }
+  if (c.nfsSecurityNeedsV4 && s.security == std::vector<std::string>{"SYS"}) {
+    // CORE refuses any `security` while NFSv4 is off, its default (TN-13.0-U6.8:src/middlewared/
+    // middlewared/plugins/nfs.py:416-419). Plain SYS is what an export without `security` uses
+    // anyway, so it is not sent; a Kerberos flavour is, and TrueNAS answers whether NFSv4 allows
+    // it (InvalidArgument when not).
+    s.security.clear();
+  }
   TNAS_ASSIGN_OR_RETURN(json::Var v,
-                        write("sharing.nfs.create", json::makeArray({buildNfsCreate(spec, c)})));
+                        write("sharing.nfs.create", json::makeArray({buildNfsCreate(s, c)})));
   return parseNfsShare(v);
 }
 
@@ -281,8 +298,11 @@ Status TrueNasClient::ensureServiceRunning(const std::string& name) {
   if (c.serviceControl) {
     TNAS_ASSIGN_OR_RETURN(json::Var job,
                           write("service.control", json::makeArray({std::string("START"), name})));
-    TNAS_ASSIGN_OR_RETURN(json::Var result, waitJob(job));
-    (void)result;
+    // The job succeeds with result false when the service is not running afterwards (`silent`
+    // defaults to true: TS-25.10.0:src/middlewared/middlewared/api/v25_10_0/service.py:32,
+    // plugins/service.py:209-213), exactly like service.start on older versions.
+    TNAS_ASSIGN_OR_RETURN(json::Var started, waitJob(job));
+    if (!truthy(started)) return absl::InternalError("TrueNAS could not start service " + name);
     return absl::OkStatus();
   }
   TNAS_ASSIGN_OR_RETURN(json::Var started, write("service.start", json::makeArray({name})));

@@ -88,7 +88,20 @@ struct Capabilities {
   size_t maxTargetNameLength = 120;
   // Maximum iSCSI extent name length (64 on SCALE; 0 = not checked, CORE).
   size_t maxExtentNameLength = 64;
-  // Maximum hosts (and networks) per NFS share (42 from 25.04; 0 = unlimited).
+  // zfs.snapshot.delete takes `recursive` (SCALE). CORE 13.0 accepts only `defer`
+  // (TN-13.0-U6.8:src/middlewared/middlewared/plugins/zfs.py:1052-1055).
+  bool snapshotDeleteRecursive = true;
+  // zfs.snapshot.clone takes `dataset_properties` (SCALE). CORE 13.0 takes only `snapshot` and
+  // `dataset_dst` (TN-13.0-U6.8:src/middlewared/middlewared/plugins/zfs.py:1071-1075).
+  bool cloneDatasetProperties = true;
+  // sharing.nfs.create refuses a non-empty `security` while NFSv4 is off (CORE 13.0,
+  // TN-13.0-U6.8:src/middlewared/middlewared/plugins/nfs.py:416-419).
+  bool nfsSecurityNeedsV4 = false;
+  // pool.dataset.create accepts compression ON and INHERIT (SCALE; not CORE 13.0).
+  bool compressionOnAndInherit = true;
+  // The name of the group with gid 0: "root" on SCALE (Debian), "wheel" on CORE (FreeBSD).
+  std::string rootGroupName = "root";
+  // Maximum hosts (and networks) per NFS share (42 on 25.10; 0 = unlimited).
   size_t maxNfsHostsPerShare = 0;
   // Server concurrency limit per connection (calls beyond it fail) and the number that run at once.
   int serverMaxConcurrentCalls = 20;

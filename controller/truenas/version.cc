@@ -87,6 +87,11 @@ Capabilities capabilitiesFor(const Version& version, ProductType product) {
     c.maxTargetNameLength = 0;
     c.maxExtentNameLength = 0;
     c.maxNfsHostsPerShare = 0;
+    c.snapshotDeleteRecursive = false;
+    c.cloneDatasetProperties = false;
+    c.nfsSecurityNeedsV4 = true;
+    c.rootGroupName = "wheel";
+    c.compressionOnAndInherit = false;
     return c;
   }
   Version v = version;
@@ -107,7 +112,6 @@ Capabilities capabilitiesFor(const Version& version, ProductType product) {
     c.loginEx = true;
     c.revokesKeyOnPlainTransport = true;
     c.targetDeleteExtents = true;
-    c.maxNfsHostsPerShare = 42;
   }
   if (v.atLeast(25, 10)) {
     c.poolSnapshotNamespace = true;
@@ -116,6 +120,9 @@ Capabilities capabilitiesFor(const Version& version, ProductType product) {
     c.extentProductId = true;
     c.datasetRename = true;
     c.maxDatasetNameLength = 255;
+    // TS-25.10.0:src/middlewared/middlewared/api/v25_04_0/nfs.py:21-22,95-102 (every API version
+    // 25.10 serves). 25.04.2.6 reverted the limiter (commit 244b717370, NAS-138229).
+    c.maxNfsHostsPerShare = 42;
   }
   return c;
 }

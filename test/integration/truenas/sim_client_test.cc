@@ -1,56 +1,10 @@
 // TrueNasClient + WsConnection end to end against the in-process TrueNAS simulator (tnas_sim), on
 // every personality: versions, datasets/zvols with user properties, snapshots and clones, the iSCSI
 // provisioning sequence, NFS shares, services, and error codes. Built only when tnas_sim exists.
-#include <gtest/gtest.h>
-#include <unistd.h>
-
-#include <filesystem>
-
-#include "common/base/clock.h"
-#include "common/base/files.h"
-#include "controller/truenas/truenas_client.h"
-#include "controller/truenas/ws_connection.h"
-#include "test/truenas-sim/server/sim_server.h"
+#include "test/integration/truenas/sim_client_fixture.h"
 
 namespace tnascsi::controller::truenas {
 namespace {
-
-constexpr const char* kKey = "1-abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ01";
-
-class SimClientTest : public ::testing::TestWithParam<const char*> {
- protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/tnas-simclient-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    ASSERT_TRUE(common::writeFileAtomic(dir_ + "/key", std::string(kKey) + "\n").ok());
-    sim::SimOptions o;
-    o.personality = GetParam();
-    o.apiKey = kKey;
-    o.pools = {{"tank", int64_t{100} << 30}};
-    auto created = sim::SimServer::create(o);
-    ASSERT_TRUE(created.ok()) << created.status();
-    server_ = std::move(*created);
-    auto port = server_->start();
-    ASSERT_TRUE(port.ok()) << port.status();
-    ConnectionOptions c;
-    c.url = server_->wsUrl();
-    c.apiKeyFile = dir_ + "/key";
-    conn_ = std::make_unique<WsConnection>(c, common::systemClock());
-    client_ = std::make_unique<TrueNasClient>(*conn_, common::systemClock());
-  }
-  void TearDown() override {
-    client_.reset();
-    conn_.reset();
-    if (server_) server_->stop();
-    std::filesystem::remove_all(dir_);
-  }
-
-  std::string dir_;
-  std::unique_ptr<sim::SimServer> server_;
-  std::unique_ptr<WsConnection> conn_;
-  std::unique_ptr<TrueNasClient> client_;
-};
 
 TEST_P(SimClientTest, VersionAndCapabilities) {
   StatusOr<VersionInfo> info = client_->versionInfo();
@@ -203,14 +157,7 @@ TEST_P(SimClientTest, Services) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Personalities, SimClientTest,
-                         ::testing::Values("25.04", "25.10", "24.10", "13.0"),
-                         [](const ::testing::TestParamInfo<const char*>& p) {
-                           std::string n = p.param;
-                           for (char& ch : n) {
-                             if (ch == '.') ch = '_';
-                           }
-                           return "v" + n;
-                         });
+                         ::testing::Values("25.04", "25.10", "24.10", "13.0"), simTestName);
 
 }  // namespace
 }  // namespace tnascsi::controller::truenas

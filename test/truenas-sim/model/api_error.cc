@@ -101,6 +101,7 @@ std::string reasonOf(const ApiError& error) {
              item.message;
     }
     case ErrorKind::kCallError:
+    case ErrorKind::kMethodNotFound:  // MethodNotFoundError is a CallError (str: "[ENOMETHOD] ...")
       return "[" + errnoName(error.errnum) + "] " + error.message;
     default:
       return error.message;
@@ -150,6 +151,14 @@ Status methodNotFound() {
   e.kind = ErrorKind::kMethodNotFound;
   e.errnum = kENOMETHOD;
   e.message = "Method does not exist";
+  return toStatus(e);
+}
+
+Status methodNotFound(const std::string& legacyMessage, int errnum) {
+  ApiError e;
+  e.kind = ErrorKind::kMethodNotFound;
+  e.errnum = errnum;
+  e.message = legacyMessage;
   return toStatus(e);
 }
 

@@ -59,6 +59,8 @@ Status validationError(std::optional<std::string> attribute, const std::string& 
 // InstanceNotFound: "<VerboseName> <id> does not exist", attribute None, ENOENT.
 Status instanceNotFound(const std::string& verboseName, const std::string& id);
 Status methodNotFound();
+// The same with the legacy protocol's reason and errno (JSON-RPC answers -32601 regardless).
+Status methodNotFound(const std::string& legacyMessage, int errnum);
 Status tooManyCalls();
 
 // Accumulates ValidationErrors; status() is OK when nothing was added.

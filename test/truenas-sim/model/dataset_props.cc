@@ -252,10 +252,55 @@ Json Model::datasetEntry(const Json& rec, const Json& wanted) const {
   return e;
 }
 
-std::vector<Json> Model::datasetEntries(const Json& extra) const {
+// Which datasets a pool.dataset.query with `extra.retrieve_children: false` walks:
+//  - CORE 13.0 reads only `flat` from extra (TN-13.0-U6.8:src/middlewared/middlewared/plugins/
+//    pool.py:2835-2837): everything.
+//  - 24.10: a lone `id =` filter is passed down and serialized alone, anything else serializes the
+//    pool roots without descending (TS-24.10.2.4:.../plugins/pool_/dataset.py:211-212,224-227;
+//    zfs_/dataset.py:82-88).
+//  - 25.04: the same with a lone `id`/`name` `=`/`in` filter (TS-25.04.2.6:.../pool_/dataset.py:
+//    217-218).
+//  - 25.10: descends whenever there are filters (TS-25.10.0:.../pool_/dataset_query_utils.py:
+//    994-997), so only an unfiltered query stops at the roots.
+std::vector<std::string> Model::datasetsWalked(const Json& extra, const Json& filters) const {
+  std::vector<std::string> all;
+  for (const auto& [name, rec] : state_.datasets) all.push_back(name);
+  if (personality_.isCore() || extra.value("retrieve_children", true).asBool()) return all;
+  const Json::Array none;
+  const Json::Array& f = filters.isArray() ? filters.asArray() : none;
+  if (personality_.version == Version::kScale2510 && !f.empty()) return all;
+  std::vector<std::string> named;
+  bool lone = false;
+  if (f.size() == 1 && f[0].isArray() && f[0].size() == 3 && f[0].at(0).isString() &&
+      f[0].at(1).isString()) {
+    const std::string field = f[0].at(0).asString(), op = f[0].at(1).asString();
+    const bool v2504 = personality_.version == Version::kScale2504;
+    if (field == "id" && op == "=") {
+      lone = true;
+    } else if (v2504 && (field == "id" || field == "name") && (op == "=" || op == "in")) {
+      lone = true;
+    }
+    if (lone && op == "in" && f[0].at(2).isArray()) {
+      for (const Json& n : f[0].at(2).asArray()) named.push_back(n.isString() ? n.asString() : "");
+    } else if (lone && f[0].at(2).isString()) {
+      named.push_back(f[0].at(2).asString());
+    }
+  }
+  std::vector<std::string> out;
+  for (const auto& name : all) {
+    bool root = name.find('/') == std::string::npos;
+    bool hit = std::find(named.begin(), named.end(), name) != named.end();
+    if (lone ? hit : root) out.push_back(name);
+  }
+  return out;
+}
+
+std::vector<Json> Model::datasetEntries(const Json& extra, const Json& filters) const {
   Json wanted = extra.value("properties");
   std::vector<Json> out;
-  for (const auto& [name, rec] : state_.datasets) out.push_back(datasetEntry(rec, wanted));
+  for (const auto& name : datasetsWalked(extra, filters)) {
+    out.push_back(datasetEntry(state_.datasets.at(name), wanted));
+  }
   if (!extra.value("flat", true).asBool()) {
     // Nested form: only pool roots at the top, children embedded.
     std::map<std::string, Json> byName;

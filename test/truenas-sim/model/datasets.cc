@@ -44,11 +44,25 @@ bool validDatasetName(const std::string& name) {
 }
 
 // Common optional properties of create/update: enum choices and quota rules.
-void checkCommonProps(ArgCheck& c, const Personality& p, bool volume) {
+// ZFS_COMPRESSION_ALGORITHM_CHOICES: TS-24.10.2.4:src/middlewared/middlewared/plugins/pool_/
+// utils.py:20-24 (the same in TS-25.04.2.6 and TS-25.10.0), accepted with INHERIT on create and
+// update (Inheritable, TS-24.10.2.4:.../pool_/dataset.py:453). CORE 13.0 has no ON
+// (TN-13.0-U6.8:.../plugins/pool.py:53-57) and INHERIT only on update (:2920, :3178).
+std::vector<std::string> compressionChoices(const Personality& p, bool update) {
+  std::vector<std::string> out = {"OFF",  "LZ4",       "GZIP", "GZIP-1", "GZIP-9",
+                                  "ZSTD", "ZSTD-FAST", "ZLE",  "LZJB"};
+  if (!p.isCore()) out.push_back("ON");
+  for (int i = 1; i < 20; ++i) out.push_back("ZSTD-" + std::to_string(i));
+  for (int i = 1; i < 11; ++i) out.push_back("ZSTD-FAST-" + std::to_string(i));
+  for (int i = 20; i < 110; i += 10) out.push_back("ZSTD-FAST-" + std::to_string(i));
+  for (int i = 500; i < 1500; i += 500) out.push_back("ZSTD-FAST-" + std::to_string(i));
+  if (!p.isCore() || update) out.push_back("INHERIT");
+  return out;
+}
+
+void checkCommonProps(ArgCheck& c, const Personality& p, bool volume, bool update) {
   c.choice("sync", {"STANDARD", "ALWAYS", "DISABLED", "INHERIT"});
-  c.choice("compression",
-           {"ON", "OFF", "LZ4", "GZIP", "GZIP-1", "GZIP-9", "ZSTD", "ZSTD-FAST", "ZLE", "LZJB",
-            "ZSTD-1", "ZSTD-3", "ZSTD-5", "ZSTD-7", "ZSTD-9", "ZSTD-19", "INHERIT"});
+  c.choice("compression", compressionChoices(p, update));
   c.choice("deduplication", {"ON", "VERIFY", "OFF", "INHERIT"});
   c.choice("readonly", kOnOffInherit);
   c.choice("exec", kOnOffInherit);
@@ -134,21 +148,27 @@ void Model::registerDatasets() {
       "pool.dataset.query",
       [this](const Json& a) {
         Json extra = a.at(1).value("extra", Json::object());
-        return runQuery(datasetEntries(extra), a.at(0), a.at(1));
+        return runQuery(datasetEntries(extra, a.at(0)), a.at(0), a.at(1));
       },
       false);
   reg(
       "pool.dataset.get_instance",
       [this](const Json& a) {
         Json extra = a.at(1).value("extra", Json::object());
-        return getInstance(datasetEntries(extra), "id", a.at(0), "PoolDataset", a.at(1));
+        Json byId = Json::array();
+        byId.push(Json(Json::Array{Json("id"), Json("="), a.at(0)}));
+        return getInstance(datasetEntries(extra, byId), "id", a.at(0), "PoolDataset", a.at(1));
       },
       false);
   reg("pool.dataset.create", [this](const Json& a) { return datasetCreate(a); });
   reg("pool.dataset.update", [this](const Json& a) { return datasetUpdate(a); });
   reg("pool.dataset.delete", [this](const Json& a) { return datasetDelete(a); });
   reg("pool.dataset.promote", [this](const Json& a) { return datasetPromote(a); });
-  reg("pool.dataset.destroy_snapshots", [this](const Json& a) { return destroySnapshots(a); });
+  // Not on CORE 13.0 (no destroy_snapshots under TN-13.0-U6.8:src/middlewared/middlewared/plugins,
+  // git grep); TS-24.10.2.4:.../plugins/pool_/dataset.py:1028.
+  if (!personality_.isCore()) {
+    reg("pool.dataset.destroy_snapshots", [this](const Json& a) { return destroySnapshots(a); });
+  }
 }
 
 StatusOr<Json> Model::datasetCreate(const Json& params) {
@@ -191,8 +211,10 @@ StatusOr<Json> Model::datasetCreate(const Json& params) {
                                       "managedby",
                                       "encryption",
                                       "inherit_encryption",
-                                      "encryption_options",
-                                      "xattr"};
+                                      "encryption_options"};
+  // `xattr` only on CORE (TN-13.0-U6.8:src/middlewared/middlewared/plugins/pool.py:2943); the
+  // SCALE create schema has none (TS-24.10.2.4:.../plugins/pool_/dataset.py, git grep xattr).
+  if (p.isCore()) allowed.push_back("xattr");
   if (p.userProperties) allowed.push_back("user_properties");
   if (p.createAncestors) allowed.push_back("create_ancestors");
   c.allowOnly(allowed);
@@ -212,7 +234,7 @@ StatusOr<Json> Model::datasetCreate(const Json& params) {
     c.forbid(volOnly, p.strictDatasetModels ? "Extra inputs are not permitted"
                                             : "This field is not valid for FILESYSTEM");
   }
-  checkCommonProps(c, p, volume);
+  checkCommonProps(c, p, volume, false);
   std::optional<int64_t> volsize;
   int64_t vbs = 16384;
   if (volume) {
@@ -221,8 +243,12 @@ StatusOr<Json> Model::datasetCreate(const Json& params) {
       c.error("volsize",
               p.strictDatasetModels ? "Field required" : "This field is required for VOLUME");
     }
-    if (auto s = c.choice("volblocksize",
-                          {"512", "512B", "1K", "2K", "4K", "8K", "16K", "32K", "64K", "128K"})) {
+    // ZFS_VOLUME_BLOCK_SIZE_CHOICES (TS-24.10.2.4:.../plugins/pool_/utils.py:29-40); CORE has no
+    // "512B" spelling (TN-13.0-U6.8:.../plugins/pool.py:2911-2913).
+    std::vector<std::string> sizes = {"512", "512B", "1K",  "2K",  "4K",
+                                      "8K",  "16K",  "32K", "64K", "128K"};
+    if (p.isCore()) sizes.erase(sizes.begin() + 1);
+    if (auto s = c.choice("volblocksize", sizes)) {
       vbs = *volblocksizeBytes(*s);
     }
     c.boolean("sparse");
@@ -421,7 +447,7 @@ StatusOr<Json> Model::datasetUpdate(const Json& params) {
                                             ? "Extra inputs are not permitted"
                                             : "This field is not valid for FILESYSTEM");
   }
-  checkCommonProps(c, p, volume);
+  checkCommonProps(c, p, volume, true);
   std::optional<int64_t> volsize;
   if (volume && c.has("volsize")) {
     volsize = c.integer("volsize");

@@ -60,6 +60,14 @@ Model::Model(Personality personality, Backing& backing, common::Clock& clock,
   nfs.set("keytab_has_nfs_spn", false);
   nfs.set("managed_nfsd", true);
   nfs.set("rdma", false);
+  if (personality_.isCore()) {
+    // CORE 13.0 switches NFSv4 with a `v4` flag, off by default (TN-13.0-U6.8:src/middlewared/
+    // middlewared/plugins/nfs.py:24,101) instead of SCALE's `protocols`.
+    nfs.erase("protocols");
+    nfs.erase("rdma");
+    nfs.set("v4", false);
+    nfs.set("v4_v3owner", false);
+  }
   state_.nfsConfig = std::move(nfs);
   registerMethods();
 }
@@ -106,6 +114,15 @@ bool Model::hasMethod(const std::string& method) const {
   return handlers_.count(method) > 0;
 }
 
+bool Model::hasService(const std::string& service) const {
+  const std::string prefix = service + ".";
+  for (auto it = handlers_.lower_bound(prefix);
+       it != handlers_.end() && it->first.rfind(prefix, 0) == 0; ++it) {
+    if (it->first.find('.', prefix.size()) == std::string::npos) return true;
+  }
+  return false;
+}
+
 bool Model::isJob(const std::string& method) const {
   return method == "pool.dataset.destroy_snapshots" || method == "service.control" ||
          method == "replication.run_onetime";
@@ -141,7 +158,7 @@ StatusOr<Json> Model::call(const std::string& method, const Json& params) {
     }
   }
   pendingEvents_.clear();
-  if (onMutation_) onMutation_(stateToJson(state_));
+  if (onMutation_) onMutation_();
   return result;
 }
 

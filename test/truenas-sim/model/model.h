@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,8 @@ class Model {
 
   // Whether `method` is a domain method of this personality.
   bool hasMethod(const std::string& method) const;
+  // Whether a service ("pool.dataset", "iscsi.extent") has a method on this personality.
+  bool hasService(const std::string& service) const;
   // Whether `method` runs as a job (the protocol layer wraps it).
   bool isJob(const std::string& method) const;
   // Runs a domain method with its positional params (a JSON array). Errors are ApiErrors.
@@ -45,11 +48,18 @@ class Model {
   // The whole state, for persistence; load() replaces the state with a saved one.
   Json save() const;
   Status load(const Json& state);
-  void setOnMutation(std::function<void(const Json& state)> cb) { onMutation_ = std::move(cb); }
+  // Called after every committed mutation (under the model's lock: keep it O(1)).
+  void setOnMutation(std::function<void()> cb) { onMutation_ = std::move(cb); }
   // Backing::apply failures are returned from call(); events are recorded while a call runs.
   void setBackingRoot(std::string root) { backingRoot_ = std::move(root); }
   // Addresses iscsi.portal accepts (listen_ip_choices). Default 0.0.0.0, :: and 127.0.0.1.
   void setInterfaceIps(std::vector<std::string> ips);
+  // Services that are not running after a start (a broken configuration): starting them answers
+  // false, as the middleware's start with `silent` does (test control, not persisted).
+  void setFailingServices(std::set<std::string> names) {
+    std::lock_guard<std::mutex> lock(mu_);
+    failingServices_ = std::move(names);
+  }
 
  private:
   using Handler = std::function<StatusOr<Json>(const Json& params)>;
@@ -71,7 +81,8 @@ class Model {
   StatusOr<Json> datasetDelete(const Json& params);
   StatusOr<Json> datasetPromote(const Json& params);
   Json datasetEntry(const Json& rec, const Json& props) const;
-  std::vector<Json> datasetEntries(const Json& extra) const;
+  std::vector<Json> datasetEntries(const Json& extra, const Json& filters) const;
+  std::vector<std::string> datasetsWalked(const Json& extra, const Json& filters) const;
   int64_t charged(const Json& rec) const;            // space this dataset alone consumes
   int64_t usedTotal(const std::string& name) const;  // incl. children and snapshots
   int64_t available(const std::string& name) const;
@@ -156,8 +167,9 @@ class Model {
   std::vector<Json> pendingEvents_;
   bool iscsiChanged_ = false;
   bool nfsChanged_ = false;
-  std::function<void(const Json&)> onMutation_;
+  std::function<void()> onMutation_;
   std::vector<std::string> interfaceIps_ = {"0.0.0.0", "::", "127.0.0.1"};
+  std::set<std::string> failingServices_;
 };
 
 // Parses "100G", "1T", "512M", "4096" (binary units). nullopt on garbage.

@@ -15,10 +15,13 @@
 namespace tnascsi::sim {
 namespace {
 
-// The users and groups the simulated system has.
+// The users and groups the simulated system has. SCALE is Debian (gid 0 is "root"); CORE is
+// FreeBSD, where gid 0 is "wheel" and there is no group "root" (and no www-data/admin).
 const std::set<std::string> kUsers = {"root", "nobody", "admin", "www-data", "daemon"};
 const std::set<std::string> kGroups = {"root",  "wheel",    "nogroup", "nobody",
                                        "admin", "www-data", "daemon"};
+const std::set<std::string> kCoreUsers = {"root", "nobody", "daemon", "www"};
+const std::set<std::string> kCoreGroups = {"wheel", "nogroup", "nobody", "daemon", "www"};
 
 bool validCidr(const std::string& s) {
   std::string addr = s;
@@ -242,13 +245,23 @@ StatusOr<Json> Model::nfsCreateOrUpdate(const Json& params, bool update) {
   auto checkName = [&](const char* key, const std::set<std::string>& known, const char* what) {
     const Json val = rec.value(key);
     if (val.isString() && !val.asString().empty() && !known.count(val.asString())) {
-      c.error(key, std::string(what) + " not found: " + val.asString());
+      if (p.isCore()) {
+        // TN-13.0-U6.8:src/middlewared/middlewared/plugins/nfs.py:401-411 (getpwnam/getgrnam).
+        c.error(key, std::string(what) + " not found");
+      } else {
+        c.error(key, std::string(what) + " not found: " + val.asString());
+      }
     }
   };
-  checkName("maproot_user", kUsers, "User");
-  checkName("mapall_user", kUsers, "User");
-  checkName("maproot_group", kGroups, "Group");
-  checkName("mapall_group", kGroups, "Group");
+  checkName("maproot_user", p.isCore() ? kCoreUsers : kUsers, "User");
+  checkName("mapall_user", p.isCore() ? kCoreUsers : kUsers, "User");
+  checkName("maproot_group", p.isCore() ? kCoreGroups : kGroups, "Group");
+  checkName("mapall_group", p.isCore() ? kCoreGroups : kGroups, "Group");
+  if (p.isCore() && rec.value("security").isArray() && !rec.value("security").asArray().empty() &&
+      !state_.nfsConfig.value("v4", false).asBool()) {
+    // TN-13.0-U6.8:src/middlewared/middlewared/plugins/nfs.py:416-419.
+    c.error("security", "This is not allowed when NFS v4 is disabled");
+  }
   auto set = [&](const char* key) { return !rec.value(key).asString().empty(); };
   if (set("maproot_group") && !set("maproot_user")) {
     c.error("maproot_user", "This field is required when map group is specified");

@@ -254,7 +254,11 @@ StatusOr<Json> runQuery(const std::vector<Json>& entries, const Json& filters,
     for (Json& r : rows) r = selectFields(r, select);
   }
   if (options.value("get", false).asBool()) {
-    if (rows.empty()) return callError("MatchNotFound", ENOENT);
+    // filter_list raises MatchNotFound (an IndexError, TS-24.10.2.4:src/middlewared/middlewared/
+    // utils/__init__.py:563); it reaches the caller as an unexpected exception: EINVAL with
+    // repr() as the reason (TS-24.10.2.4:.../main.py:239-245; JSON-RPC -32001 the same way,
+    // TS-25.04.2.6:.../api/base/server/ws_handler/rpc.py:341-353).
+    if (rows.empty()) return callError("MatchNotFound()", EINVAL);
     return rows.front();
   }
   Json out = Json::array();
@@ -275,7 +279,7 @@ StatusOr<Json> getInstance(const std::vector<Json>& entries, const std::string& 
   auto r = runQuery(entries, filters, opts);
   if (!r.ok()) {
     ApiError e = apiErrorOf(r.status());
-    if (e.kind == ErrorKind::kCallError && e.message == "MatchNotFound") {
+    if (e.kind == ErrorKind::kCallError && e.message == "MatchNotFound()") {
       return instanceNotFound(verboseName, id.isString() ? id.asString() : id.dump());
     }
   }

@@ -45,6 +45,11 @@ bool ArgCheck::present(const std::string& key, bool required, bool nullable, con
 std::optional<std::string> ArgCheck::str(const std::string& key, bool required, bool nullable) {
   const Json* v = nullptr;
   if (!present(key, required, nullable, &v)) return std::nullopt;
+  if (!strict_ && v->isInt() && !v->isBool()) {
+    // Legacy Str.clean turns an integer into its decimal string (TS-24.10.2.4:src/middlewared/
+    // middlewared/schema/string_schema.py:44-45; TN-13.0-U6.8:.../schema.py Str.clean).
+    return std::to_string(v->asInt());
+  }
   if (!v->isString()) {
     error(key, strict_ ? "Input should be a valid string" : "Not a string");
     return std::nullopt;
@@ -59,7 +64,20 @@ std::optional<std::string> ArgCheck::str(const std::string& key, bool required, 
 std::optional<int64_t> ArgCheck::integer(const std::string& key, bool required, bool nullable) {
   const Json* v = nullptr;
   if (!present(key, required, nullable, &v)) return std::nullopt;
-  if (!v->isInt()) {
+  if (!strict_ && v->isString()) {
+    // Legacy Int.clean accepts a numeric string (TS-24.10.2.4:src/middlewared/middlewared/schema/
+    // integer_schema.py:12-20; TN-13.0-U6.8:.../schema.py Int.clean): int("42"), also " 42".
+    const std::string text = v->asString();
+    size_t b = text.find_first_not_of(" \t\n");
+    size_t e = text.find_last_not_of(" \t\n");
+    std::string t = b == std::string::npos ? "" : text.substr(b, e - b + 1);
+    size_t digits = (!t.empty() && (t[0] == '-' || t[0] == '+')) ? 1 : 0;
+    if (t.size() > digits && t.size() - digits <= 18 &&
+        t.find_first_not_of("0123456789", digits) == std::string::npos) {
+      return std::stoll(t);
+    }
+  }
+  if (!v->isInt() || v->isBool()) {
     error(key, strict_ ? "Input should be a valid integer" : "Not an integer");
     return std::nullopt;
   }

@@ -75,6 +75,24 @@ std::vector<Json> Model::snapshotEntries() const {
     props.set("userrefs", sprop(holds, std::to_string(holds), std::to_string(holds)));
     bool deferred = rec.value("defer_destroy", false).asBool();
     props.set("defer_destroy", sprop(deferred, deferred ? "on" : "off", deferred ? "on" : "off"));
+    // ZFS: a snapshot inherits the user properties of its dataset (set there or on an ancestor);
+    // the middleware reports them with source INHERITED (TS-25.10.0:src/middlewared/middlewared/
+    // api/v25_10_0/pool_snapshot.py:46-55 "INHERITED: Inherited from parent dataset"; the same
+    // libzfs property serialization on every version). Own ones are LOCAL and win.
+    for (std::string cur = ds;;) {
+      auto dit = state_.datasets.find(cur);
+      if (dit != state_.datasets.end()) {
+        for (const auto& [k, v] : dit->second.value("user_properties").asObject()) {
+          if (props.contains(k)) continue;  // a nearer ancestor already set it
+          Json up = sprop(v, v.asString(), v);
+          up.set("source", "INHERITED");
+          props.set(k, std::move(up));
+        }
+      }
+      const size_t slash = cur.rfind('/');
+      if (slash == std::string::npos) break;
+      cur = cur.substr(0, slash);
+    }
     for (const auto& [k, v] : rec.value("user_properties").asObject()) {
       Json up = sprop(v, v.asString(), v);
       up.set("source", "LOCAL");
@@ -209,6 +227,20 @@ StatusOr<Json> Model::snapshotCreate(const Json& params) {
 StatusOr<Json> Model::snapshotDelete(const Json& params) {
   const std::string id = params.at(0).asString();
   const Json options = params.at(1).isObject() ? params.at(1) : Json::object();
+  {
+    // Options: `defer` and `recursive` on SCALE (TS-24.10.2.4:src/middlewared/middlewared/plugins/
+    // zfs_/snapshot.py:277-284, TS-25.04.2.6:.../zfs_/snapshot.py:253-260, TS-25.10.0:.../api/
+    // v25_10_0/pool_snapshot.py:135-139); only `defer` on CORE 13.0 (TN-13.0-U6.8:.../plugins/
+    // zfs.py:1052-1055), where `recursive` is "Field was not expected".
+    Verrors v;
+    ArgCheck c(options, "options", personality_.version == Version::kScale2510, v);
+    std::vector<std::string> allowed = {"defer"};
+    if (!personality_.isCore()) allowed.push_back("recursive");
+    c.allowOnly(allowed);
+    c.boolean("defer");
+    if (!personality_.isCore()) c.boolean("recursive");
+    TNAS_SIM_VERRORS_CHECK(v);
+  }
   const bool defer = options.value("defer", false).asBool();
   const std::string verbose =
       personality_.snapshotNs == "pool.snapshot" ? "PoolSnapshot" : "ZFSSnapshot";
@@ -260,7 +292,14 @@ StatusOr<Json> Model::snapshotClone(const Json& params) {
   Verrors v;
   ArgCheck c(data, "snapshot_clone", false, v);
   TNAS_SIM_VERRORS_CHECK(v);
-  c.allowOnly({"snapshot", "dataset_dst", "dataset_properties"});
+  // CORE 13.0 takes only snapshot and dataset_dst (TN-13.0-U6.8:src/middlewared/middlewared/
+  // plugins/zfs.py:1071-1075); SCALE adds dataset_properties (TS-24.10.2.4:.../plugins/zfs_/
+  // snapshot_actions.py:14-22).
+  if (personality_.isCore()) {
+    c.allowOnly({"snapshot", "dataset_dst"});
+  } else {
+    c.allowOnly({"snapshot", "dataset_dst", "dataset_properties"});
+  }
   auto snap = c.str("snapshot", true);
   auto dst = c.str("dataset_dst", true);
   TNAS_SIM_VERRORS_CHECK(v);
@@ -303,6 +342,11 @@ StatusOr<Json> Model::snapshotClone(const Json& params) {
   for (const auto& [k, pv] : data.value("dataset_properties").asObject()) {
     if (k.find(':') != std::string::npos) {
       rec["user_properties"].set(k, pv);
+    } else if (k == "quota" || k == "refquota" || k == "reservation" || k == "refreservation") {
+      // zfs clone -o: the space properties are set like on create (parsed by libzfs).
+      auto bytes = parseSize(pv.isString() ? pv.asString() : pv.dump());
+      if (!bytes) return callError("Failed to clone snapshot: bad numeric value '" + k + "'");
+      rec.set(k, *bytes);
     } else {
       rec["props"].set(k, pv.isString() ? pv.asString() : pv.dump());
     }

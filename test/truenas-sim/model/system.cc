@@ -22,6 +22,16 @@ StatusOr<Json> Model::serviceAction(const std::string& verb, const Json& params)
     it->second.set("state", "STOPPED");
     return Json(false);
   }
+  if (failingServices_.count(name) && (verb == "start" || verb == "restart")) {
+    // Not running after the start: with `silent` (default true) the middleware logs and returns
+    // false instead of raising (TS-24.10.2.4:src/middlewared/middlewared/plugins/service.py:
+    // 156,203-206; TS-25.04.2.6:.../plugins/service.py:155,204-207; TS-25.10.0:.../plugins/
+    // service.py:209-213 and api/v25_10_0/service.py:32, where service.control returns the same
+    // value as its job result, plugins/service.py:157-159; TN-13.0-U6.8:.../plugins/service.py:
+    // 131-135).
+    it->second.set("state", "STOPPED");
+    return Json(false);
+  }
   it->second.set("state", "RUNNING");
   return Json(true);
 }
@@ -31,9 +41,12 @@ void Model::registerSystem() {
   reg(
       "system.version",
       [this](const Json&) -> StatusOr<Json> { return Json(personality_.versionFull); }, false);
-  reg(
-      "system.version_short",
-      [this](const Json&) -> StatusOr<Json> { return Json(personality_.versionShort); }, false);
+  if (!p.isCore()) {
+    // TS-24.10.2.4:src/middlewared/middlewared/plugins/system/product.py:66; CORE 13.0 has none.
+    reg(
+        "system.version_short",
+        [this](const Json&) -> StatusOr<Json> { return Json(personality_.versionShort); }, false);
+  }
   reg(
       "system.product_type",
       [this](const Json&) -> StatusOr<Json> { return Json(personality_.productType); }, false);

@@ -58,7 +58,9 @@ std::optional<Personality> personalityFor(const std::string& name) {
     p.suspendVms = !v2510;
     p.strictModels = true;
     p.strictDatasetModels = v2510;
-    p.nfsMax42 = true;
+    // TS-25.10.0:src/middlewared/middlewared/api/v25_04_0/nfs.py:21-22,95-102; TS-25.04.2.6
+    // reverted the limiter (commit 244b717370, NAS-138229).
+    p.nfsMax42 = v2510;
     p.nfsDeleteReturnsTrue = true;
     p.nfsExposeSnapshots = true;
     p.authDiscoveryAuth = true;

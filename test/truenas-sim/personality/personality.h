@@ -37,7 +37,7 @@ struct Personality {
   bool strictModels = false;           // §1.2 pydantic iscsi/nfs: extra keys rejected (25.04+)
   bool strictDatasetModels = false;    // §9 25.10 pool.dataset pydantic
   bool nfsPaths = false;               // §5.1 CORE `paths`
-  bool nfsMax42 = false;               // §5.1 25.04+
+  bool nfsMax42 = false;               // 25.10 (25.04.2.6 reverted it)
   bool nfsDeleteReturnsTrue = false;   // §5.1 25.04+ (24.10: null)
   bool nfsExposeSnapshots = false;     // 25.04+
   bool portalDiscoveryFields = false;  // §4.2 24.10/CORE

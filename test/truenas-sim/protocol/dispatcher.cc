@@ -6,6 +6,7 @@
 
 #include "common/log/log.h"
 #include "test/truenas-sim/model/api_error.h"
+#include "test/truenas-sim/model/contract.h"
 #include "test/truenas-sim/model/query.h"
 
 namespace tnascsi::sim {
@@ -109,6 +110,7 @@ Status Dispatcher::rateLimit(const std::string& method, const std::string& ip) {
 StatusOr<Json> Dispatcher::call(const std::shared_ptr<Session>& s, const std::string& method,
                                 const Json& params, const Json& requestId, bool* drop) {
   log_.record(method);
+  log_.recordRequest(method, params);
   if (faults_.takeDrop()) {
     *drop = true;
     return Json();
@@ -117,20 +119,55 @@ StatusOr<Json> Dispatcher::call(const std::shared_ptr<Session>& s, const std::st
   if (int ms = faults_.latencyMs(); ms > 0) clock_.sleepFor(std::chrono::milliseconds(ms));
   if (auto injected = faults_.takeFailure(method)) return *injected;
 
+  // The method is looked up before authentication on every version: legacy (TS-24.10.2.4:
+  // src/middlewared/middlewared/main.py:361-371, TN-13.0-U6.8:.../main.py:321-329) answers an
+  // unknown one with ENOMETHOD "Method 'x' not found in 'svc'" / "Service 'svc' not found"
+  // (utils/service/call.py:12-30); JSON-RPC with -32601 (TS-25.04.2.6:.../api/base/server/
+  // ws_handler/rpc.py:309-314).
+  const Personality& p = model_.personality();
+  if (!knownMethod(method)) return unknownMethod(method);
   if (!s->authenticated) {
-    if (!kNoAuth.count(method)) {
-      return callError("Not authenticated", kENOTAUTHENTICATED);
+    const bool open = kNoAuth.count(method) > 0 || method == "auth.mechanism_choices";
+    if (!open) {
+      // CORE: EACCES (TN-13.0-U6.8:.../main.py:327-329); SCALE: ENOTAUTHENTICATED
+      // (TS-24.10.2.4:.../main.py:400-402).
+      return callError("Not authenticated", p.isCore() ? EACCES : kENOTAUTHENTICATED);
     }
     if (method != "core.set_options") TNAS_RETURN_IF_ERROR(rateLimit(method, s->remoteIp));
   }
   if (method.rfind("core.", 0) == 0) return callCore(s, method, params, requestId);
   if (method.rfind("auth.", 0) == 0) return callAuth(s, method, params);
-  if (!model_.hasMethod(method)) return methodNotFound();
   if (model_.personality().zfsSnapshotPrivate && method.rfind("zfs.snapshot.", 0) == 0) {
     TNAS_LOG(Warn).kv("method", method) << "private method called externally";
   }
+  // The API description (test/truenas-api/api.json) is enforced before the model runs.
+  TNAS_RETURN_IF_ERROR(Contract::builtIn().check(p.name, method, params));
   if (model_.isJob(method)) return runJob(s, method, params, requestId);
   return model_.call(method, params);
+}
+
+bool Dispatcher::knownMethod(const std::string& method) const {
+  static const std::set<std::string> kCore = {"core.ping",      "core.set_options",
+                                              "core.get_jobs",  "core.job_abort",
+                                              "core.subscribe", "core.unsubscribe"};
+  static const std::set<std::string> kAuth = {"auth.login_with_api_key", "auth.login",
+                                              "auth.login_with_token", "auth.logout", "auth.me"};
+  if (kCore.count(method) || kAuth.count(method) || model_.hasMethod(method)) return true;
+  // auth.login_ex and auth.mechanism_choices (authentication_required=False):
+  // TS-25.04.2.6:src/middlewared/middlewared/plugins/auth.py:625-642.
+  return model_.personality().loginEx &&
+         (method == "auth.login_ex" || method == "auth.mechanism_choices");
+}
+
+Status Dispatcher::unknownMethod(const std::string& method) const {
+  const size_t dot = method.rfind('.');
+  if (dot == std::string::npos) return methodNotFound("Invalid method name", EBADMSG);
+  const std::string service = method.substr(0, dot);
+  bool serviceKnown = service == "core" || service == "auth";
+  serviceKnown |= model_.hasService(service);
+  if (!serviceKnown) return methodNotFound("Service '" + service + "' not found", kENOMETHOD);
+  return methodNotFound("Method '" + method.substr(dot + 1) + "' not found in '" + service + "'",
+                        kENOMETHOD);
 }
 
 StatusOr<Json> Dispatcher::callCore(const std::shared_ptr<Session>& s, const std::string& method,
@@ -280,6 +317,20 @@ StatusOr<Json> Dispatcher::callAuth(const std::shared_ptr<Session>& s, const std
   if (method == "auth.logout") {
     s->authenticated = false;
     return Json(true);
+  }
+  if (method == "auth.mechanism_choices") {
+    // authentication_required=False, but an unauthenticated session has no credentials and the
+    // method dereferences them (TS-25.04.2.6:src/middlewared/middlewared/plugins/auth.py:635,
+    // TS-25.10.0:.../plugins/auth.py:639): the AttributeError reaches the caller as EINVAL with
+    // its text (rpc.py:341-353). The official client falls back to API_KEY_PLAIN on exactly this
+    // text (truenas/api_client truenas_api_client/auth_api_key.py, api_key_authenticate).
+    if (!s->authenticated) {
+      return callError("'NoneType' object has no attribute 'may_create_auth_token'", EINVAL);
+    }
+    // AA_LEVEL1 mechanisms (TS-25.04.2.6:src/middlewared/middlewared/utils/auth.py:71-78).
+    Json out = Json::array();
+    for (const char* m : {"API_KEY_PLAIN", "TOKEN_PLAIN", "PASSWORD_PLAIN"}) out.push(m);
+    return out;
   }
   if (method == "auth.me") {
     Json me = Json::object();

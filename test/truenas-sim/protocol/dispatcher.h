@@ -56,6 +56,8 @@ class Dispatcher {
   void shutdown();
 
  private:
+  bool knownMethod(const std::string& method) const;
+  Status unknownMethod(const std::string& method) const;
   StatusOr<Json> callCore(const std::shared_ptr<Session>& s, const std::string& method,
                           const Json& params, const Json& requestId);
   StatusOr<Json> callAuth(const std::shared_ptr<Session>& s, const std::string& method,

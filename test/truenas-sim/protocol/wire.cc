@@ -119,7 +119,7 @@ Json legacyError(const Json& id, const Status& status) {
       type = "VALIDATION";
       break;
     case ErrorKind::kMethodNotFound:
-      errnum = kENOMETHOD;
+      errnum = e.errnum;
       break;
     case ErrorKind::kTooManyCalls:
       errnum = ETOOMANYREFS;

@@ -1,11 +1,14 @@
 // CallLog: per-method call counts and a total, for tests (GET /_sim/calls). Counts every method
-// call the simulator receives over any protocol, before auth and faults. Thread-safe.
+// call the simulator receives over any protocol, before auth and faults; optionally the requests
+// themselves (method and params). Thread-safe.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "test/truenas-sim/json/json.h"
 
@@ -17,6 +20,19 @@ class CallLog {
     std::lock_guard<std::mutex> lock(mu_);
     ++counts_[method];
     ++total_;
+  }
+  // Records the request too when keepRequests(true) (for the contract test; off by default).
+  void recordRequest(const std::string& method, const Json& params) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (keepRequests_) requests_.emplace_back(method, params);
+  }
+  void keepRequests(bool on) {
+    std::lock_guard<std::mutex> lock(mu_);
+    keepRequests_ = on;
+  }
+  std::vector<std::pair<std::string, Json>> requests() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return requests_;
   }
   int64_t count(const std::string& method) const {
     std::lock_guard<std::mutex> lock(mu_);
@@ -47,6 +63,8 @@ class CallLog {
   mutable std::mutex mu_;
   std::map<std::string, int64_t> counts_;
   int64_t total_ = 0;
+  bool keepRequests_ = false;
+  std::vector<std::pair<std::string, Json>> requests_;
 };
 
 }  // namespace tnascsi::sim

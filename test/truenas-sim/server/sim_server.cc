@@ -65,6 +65,24 @@ class SimpleHandler final : public Poco::Net::HTTPRequestHandler {
   Json body_;
 };
 
+// A `rewrite ^.* $scheme://$http_host/ui/ redirect` answer: 302 with a Location header.
+class RedirectHandler final : public Poco::Net::HTTPRequestHandler {
+ public:
+  explicit RedirectHandler(std::string location) : location_(std::move(location)) {}
+  void handleRequest(Poco::Net::HTTPServerRequest& request,
+                     Poco::Net::HTTPServerResponse& response) override {
+    response.setStatus(Poco::Net::HTTPResponse::HTTP_FOUND);
+    response.set("Location", "http://" + request.getHost() + location_);
+    response.setContentType("text/html");
+    const std::string body = "<html><head><title>302 Found</title></head></html>\n";
+    response.setContentLength(static_cast<std::streamsize>(body.size()));
+    response.send() << body;
+  }
+
+ private:
+  std::string location_;
+};
+
 }  // namespace
 
 class SimRequestHandlerFactory final : public Poco::Net::HTTPRequestHandlerFactory {
@@ -90,6 +108,12 @@ class SimRequestHandlerFactory final : public Poco::Net::HTTPRequestHandlerFacto
       for (const auto& v : p.apiVersions) rpc |= path == "/api/" + v;
       if (rpc) return new WsHandler(server_, Wire::kJsonRpc, server_.stopping_);
     }
+    // nginx: on 24.10 and CORE 13.0 `location /` answers every path it has no location for
+    // (including /api/versions) with a 302 to /ui/ (TS-24.10.2.4:src/middlewared/middlewared/
+    // etc_files/local/nginx/nginx.conf.mako:195-197, TN-13.0-U6.8:.../etc_files/local/nginx/
+    // nginx.conf:171-172); 25.04+ hands all of /api to the middleware, which answers 404
+    // (TS-25.04.2.6:.../nginx.conf.mako:189).
+    if (!(p.jsonRpc && path.rfind("/api", 0) == 0)) return new RedirectHandler("/ui/");
     return new SimpleHandler(404, notFound);
   }
 
@@ -161,32 +185,31 @@ StatusOr<std::unique_ptr<SimServer>> SimServer::create(SimOptions options,
   }
   for (const auto& [name, size] : s->options_.pools) s->model_->addPool(name, size);
   SimServer* raw = s.get();
-  // Serialising the whole model costs time on every change; only pay it when it is saved.
+  // A mutation only marks the state dirty; StateWriter serialises and writes it off the call path,
+  // at most every 20 ms (see state_writer.h and the README's persistence cost).
   if (!s->options_.statePath.empty()) {
-    s->model_->setOnMutation([raw](const Json& state) { raw->writeState(state); });
+    s->stateWriter_ = std::make_unique<StateWriter>(
+        s->options_.statePath, [raw] { return raw->renderState(); }, std::chrono::milliseconds(20));
+    s->model_->setOnMutation([raw] { raw->stateWriter_->markDirty(); });
+    s->dispatcher_->setOnAuthChange([raw] { raw->stateWriter_->markDirty(); });
   }
-  s->dispatcher_->setOnAuthChange([raw] { (void)raw->persist(); });
   TNAS_RETURN_IF_ERROR(s->persist());
   return s;
 }
 
-void SimServer::writeState(const Json& modelState) {
-  if (options_.statePath.empty()) return;
+std::string SimServer::renderState() {
   Json doc = Json::object();
-  doc.set("model", modelState);
+  doc.set("model", model_->save());
   Json auth = Json::object();
   auth.set("revoked", dispatcher_->keyRevoked());
   doc.set("auth", std::move(auth));
-  std::lock_guard<std::mutex> lock(persistMu_);
-  Status s = common::writeFileAtomic(options_.statePath, doc.dump() + "\n");
-  if (!s.ok()) {
-    TNAS_LOG(Error).kv("path", options_.statePath) << "cannot save state: " << s.message();
-  }
+  return doc.dump() + "\n";
 }
 
 Status SimServer::persist() {
-  if (options_.statePath.empty()) return absl::OkStatus();
-  writeState(model_->save());
+  if (!stateWriter_) return absl::OkStatus();
+  stateWriter_->markDirty();
+  stateWriter_->flush();
   return absl::OkStatus();
 }
 
@@ -240,6 +263,7 @@ void SimServer::stop() {
   }
   dispatcher_->shutdown();
   http_.reset();
+  if (stateWriter_) stateWriter_->flush();
 }
 
 std::string SimServer::wsUrl() const {

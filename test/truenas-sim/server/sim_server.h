@@ -23,6 +23,7 @@
 #include "test/truenas-sim/protocol/dispatcher.h"
 #include "test/truenas-sim/server/call_log.h"
 #include "test/truenas-sim/server/faults.h"
+#include "test/truenas-sim/server/state_writer.h"
 
 namespace Poco::Net {
 class HTTPServer;
@@ -78,10 +79,12 @@ class SimServer {
 
   // Writes the state file now (no-op without statePath).
   Status persist();
+  // The state file writer (null without statePath).
+  StateWriter* stateWriter() { return stateWriter_.get(); }
 
  private:
   explicit SimServer(SimOptions options);
-  void writeState(const Json& modelState);
+  std::string renderState();
   friend class SimRequestHandlerFactory;
 
   SimOptions options_;
@@ -93,7 +96,7 @@ class SimServer {
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<Poco::Net::HTTPServer> http_;
   std::atomic<bool> stopping_{false};
-  std::mutex persistMu_;
+  std::unique_ptr<StateWriter> stateWriter_;
   uint16_t port_ = 0;
   bool tls_ = false;
   std::string tlsDir_;  // temp dir holding a generated self-signed pair

@@ -22,8 +22,9 @@ TEST_P(ProtocolTest, EndpointsPerVersion) {
     SimClient pinned(server_->port(), personality() == "25.10" ? "/api/v25.10.0" : "/api/v25.04.2");
     EXPECT_EQ(pinned.call("core.ping").result.asString(), "pong");
   } else {
-    EXPECT_EQ(status, 404);
-    EXPECT_EQ(httpRequest(server_->port(), "GET", "/api/current").first, 404);
+    // nginx `location /` redirects what it does not route (24.10/CORE have no /api location).
+    EXPECT_EQ(status, 302);
+    EXPECT_EQ(httpRequest(server_->port(), "GET", "/api/current").first, 302);
   }
   // The legacy endpoint exists everywhere.
   SimClient legacy(server_->port(), "/websocket");
@@ -32,7 +33,10 @@ TEST_P(ProtocolTest, EndpointsPerVersion) {
 
 TEST_P(ProtocolTest, SystemVersionSurfaces) {
   Json v = ok("system.version", arr({}));
-  Json s = ok("system.version_short", arr({}));
+  Json s = core() ? Json("13.0-U6.8") : ok("system.version_short", arr({}));
+  if (core()) {
+    EXPECT_EQ(client_->call("system.version_short", arr({})).errnum, 201);
+  }
   Json info = ok("system.info", arr({}));
   Json product = ok("system.product_type", arr({}));
   if (personality() == "24.10") {
@@ -70,7 +74,7 @@ TEST_P(ProtocolTest, UnauthenticatedCallsOnlyToNoAuthMethods) {
   EXPECT_EQ(anon.call("core.ping").result.asString(), "pong");
   Reply r = anon.call("pool.query");
   ASSERT_FALSE(r.ok);
-  EXPECT_EQ(r.errnum, 207) << r.describe();
+  EXPECT_EQ(r.errnum, core() ? 13 : 207) << r.describe();  // CORE: EACCES
   if (!anon.legacy()) {
     EXPECT_EQ(r.code, -32001);
   }

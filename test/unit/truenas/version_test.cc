@@ -65,6 +65,11 @@ TEST(CapabilitiesTest, Core13) {
   EXPECT_FALSE(c.loginEx);
   EXPECT_FALSE(c.serviceControl);
   EXPECT_EQ(c.maxExtentNameLength, 0u);
+  EXPECT_FALSE(c.snapshotDeleteRecursive);
+  EXPECT_FALSE(c.cloneDatasetProperties);
+  EXPECT_TRUE(c.nfsSecurityNeedsV4);
+  EXPECT_FALSE(c.compressionOnAndInherit);
+  EXPECT_EQ(c.rootGroupName, "wheel");
   EXPECT_FALSE(c.unknownNewerVersion);
 }
 
@@ -95,7 +100,7 @@ TEST(CapabilitiesTest, Fangtooth2504) {
   EXPECT_TRUE(c.revokesKeyOnPlainTransport);
   EXPECT_FALSE(c.serviceControl);
   EXPECT_FALSE(c.legacyJobsOption);
-  EXPECT_EQ(c.maxNfsHostsPerShare, 42u);
+  EXPECT_EQ(c.maxNfsHostsPerShare, 0u) << "25.04.2.6 reverted the 42-entry limiter";
   EXPECT_EQ(c.maxDatasetNameLength, 200u);
   EXPECT_FALSE(c.extentProductId);
 }
@@ -108,6 +113,8 @@ TEST(CapabilitiesTest, Goldeye2510) {
   EXPECT_TRUE(c.extentProductId);
   EXPECT_TRUE(c.datasetRename);
   EXPECT_EQ(c.maxDatasetNameLength, 255u);
+  EXPECT_EQ(c.maxNfsHostsPerShare, 42u);
+  EXPECT_EQ(c.rootGroupName, "root");
   EXPECT_FALSE(c.unknownNewerVersion);
   // Nightly of the same release behaves the same.
   EXPECT_TRUE(capsOf("TrueNAS-25.10-MASTER-20250601", ProductType::kScale).poolSnapshotNamespace);
