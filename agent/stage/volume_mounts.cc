@@ -2,17 +2,29 @@
 // Ownership is proven from the attach record (staging path, recorded targets) or from the mount
 // itself (same device numbers as the staging filesystem, a mount or bind of the LUN's device, the
 // volume's NFS export); everything else is someone else's and is never touched.
+// NFS: the client shares one superblock (so one st_dev) between mounts of different exports of
+// the same server filesystem, so device numbers alone never prove a bind of our staging mount;
+// the mount source (server:/export, which a bind copies) must match too.
 #include <algorithm>
 
 #include "agent/stage/node_volumes.h"
 #include "common/log/log.h"
 
 namespace tnascsi::agent::stage {
+namespace {
+
+// `m` is the staged filesystem itself or a bind of it: same device numbers and the same source
+// (a bind copies the source; NFS mounts of other exports may share the device numbers).
+bool sameFilesystemMount(const MountEntry& staged, const MountEntry& m) {
+  return staged.major == m.major && staged.minor == m.minor && staged.source == m.source;
+}
+
+}  // namespace
 
 StatusOr<bool> NodeVolumes::mountIsVolumes(const AttachRecord& record, const MountEntry& m) {
   if (!record.block) {
     TNAS_ASSIGN_OR_RETURN(auto staged, env_.mounter.findByTarget(record.stagingPath));
-    if (staged && staged->major == m.major && staged->minor == m.minor) return true;
+    if (staged && sameFilesystemMount(*staged, m)) return true;
   }
   if (record.isIscsi()) {
     TNAS_ASSIGN_OR_RETURN(auto where, attacher_.locate(record));
@@ -78,12 +90,12 @@ Status NodeVolumes::refuseWhilePublished(const AttachRecord& record) {
     }
     return absl::OkStatus();
   }
-  // NFS: every bind of the staging mount shares its device numbers.
+  // NFS: every bind of the staging mount shares its device numbers and its source.
   TNAS_ASSIGN_OR_RETURN(auto staged, env_.mounter.findByTarget(record.stagingPath));
   if (!staged) return absl::OkStatus();
   TNAS_ASSIGN_OR_RETURN(auto binds, env_.mounter.findByNumbers(staged->major, staged->minor));
   for (const auto& m : binds) {
-    if (m.target != record.stagingPath) return busy(m.target);
+    if (m.target != record.stagingPath && sameFilesystemMount(*staged, m)) return busy(m.target);
   }
   return absl::OkStatus();
 }

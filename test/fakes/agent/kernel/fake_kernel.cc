@@ -447,7 +447,14 @@ Status FakeMounter::mountNfs(const NfsMountSpec& spec, const ResolvedPath& targe
   for (const auto& o : spec.options) opts += "," + o;
   e.options = opts;
   e.root = "/";
-  k_.numberLocked(&e);
+  // Like the kernel's NFS client, mounts of exports of one server filesystem share a superblock
+  // and so their device numbers (the guest's exports all live on one filesystem): number by the
+  // server, not by the export.
+  MountEntry numbering;
+  numbering.source = "nfs-superblock:" + spec.server;
+  k_.numberLocked(&numbering);
+  e.major = numbering.major;
+  e.minor = numbering.minor;
   k_.mounts.push_back(e);
   return absl::OkStatus();
 }

@@ -143,6 +143,25 @@ TEST_F(HostileTest, NfsUnstageWhilePublishedIsRefused) {
   EXPECT_FALSE(host_.kernel.isMounted(staging("nfs-1")));
 }
 
+// Two NFS volumes of one server share the client's superblock, so their mounts have the same
+// device numbers (seen in the guest with a volume and its clone): neither may count as a bind of
+// the other's staging mount.
+TEST_F(HostileTest, NfsVolumesOfOneServerDoNotHoldEachOtherBusy) {
+  ASSERT_TRUE(volumes_->stage(nfsRequest("nfs-1")).ok());
+  ASSERT_TRUE(volumes_->stage(nfsRequest("nfs-2")).ok());
+  ASSERT_TRUE(volumes_->publish(publishRequest("nfs-1")).ok());
+  ASSERT_TRUE(volumes_->publish(publishRequest("nfs-2")).ok());
+  Status st = volumes_->unpublish("nfs-2", target("nfs-2"));
+  ASSERT_TRUE(st.ok()) << st;
+  st = volumes_->unstage("nfs-2", staging("nfs-2"));
+  EXPECT_TRUE(st.ok()) << st;
+  EXPECT_FALSE(host_.kernel.isMounted(staging("nfs-2")));
+  EXPECT_TRUE(host_.kernel.isMounted(staging("nfs-1")));
+  EXPECT_TRUE(host_.kernel.isMounted(target("nfs-1")));
+  // The published one is still refused.
+  EXPECT_EQ(volumes_->unstage("nfs-1", staging("nfs-1")).code(), StatusCode::kFailedPrecondition);
+}
+
 TEST_F(HostileTest, LongVolumeIdsFitNameMaxAndUnstage) {
   // The validator accepts 256 bytes; '/' and ':' encode to three bytes each.
   std::string a = "vol" + std::string(253, ':');
