@@ -150,8 +150,8 @@ bool Dispatcher::knownMethod(const std::string& method) const {
   static const std::set<std::string> kCore = {"core.ping",      "core.set_options",
                                               "core.get_jobs",  "core.job_abort",
                                               "core.subscribe", "core.unsubscribe"};
-  static const std::set<std::string> kAuth = {"auth.login_with_api_key", "auth.login",
-                                              "auth.login_with_token", "auth.logout", "auth.me"};
+  static const std::set<std::string> kAuth = {"auth.login", "auth.login_with_token", "auth.logout",
+                                              "auth.me", "auth.login_with_api_key"};
   if (kCore.count(method) || kAuth.count(method) || model_.hasMethod(method)) return true;
   // auth.login_ex and auth.mechanism_choices (authentication_required=False):
   // TS-25.04.2.6:src/middlewared/middlewared/plugins/auth.py:625-642.
