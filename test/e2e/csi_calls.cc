@@ -4,6 +4,8 @@
 #include <chrono>
 #include <filesystem>
 
+#include "absl/status/status.h"
+
 namespace tnascsi::e2e {
 namespace {
 
@@ -50,25 +52,10 @@ void CsiCalls::reconnectNode() {
 }
 
 std::string CsiCalls::describe(const char* what, const grpc::Status& s) {
-  static const char* const kNames[] = {"OK",
-                                       "CANCELLED",
-                                       "UNKNOWN",
-                                       "INVALID_ARGUMENT",
-                                       "DEADLINE_EXCEEDED",
-                                       "NOT_FOUND",
-                                       "ALREADY_EXISTS",
-                                       "PERMISSION_DENIED",
-                                       "RESOURCE_EXHAUSTED",
-                                       "FAILED_PRECONDITION",
-                                       "ABORTED",
-                                       "OUT_OF_RANGE",
-                                       "UNIMPLEMENTED",
-                                       "INTERNAL",
-                                       "UNAVAILABLE",
-                                       "DATA_LOSS",
-                                       "UNAUTHENTICATED"};
   int code = s.error_code();
-  const char* name = code >= 0 && code <= 16 ? kNames[code] : "?";
+  // gRPC and absl share the numbering (the driver's logs and metrics use absl's names too).
+  std::string name = absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
+  if (name.empty()) name = "?";
   return std::string(what) + ": code " + std::to_string(code) + " (" + name +
          "): " + s.error_message();
 }
