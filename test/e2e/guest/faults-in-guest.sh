@@ -81,6 +81,11 @@ FAULTS_BIN="$STACK_BUILD/test/e2e/tnas-e2e-faults"
 [[ -x "$FAULTS_BIN" ]] || { echo "faults-in-guest: missing $FAULTS_BIN" >&2; exit 2; }
 # The agent under test heals every 2 s, so faults are noticed within the scenarios' waits.
 STACK_NODE_ARGS=(--heal-interval 2)
+# Extra agent flags for a measurement run, e.g. TNAS_FAULTS_NODE_ARGS=--metrics-address= (metrics off).
+if [[ -n "${TNAS_FAULTS_NODE_ARGS:-}" ]]; then
+  read -ra faults_extra <<<"$TNAS_FAULTS_NODE_ARGS"
+  STACK_NODE_ARGS+=("${faults_extra[@]}")
+fi
 stack_start || exit 1
 export FAULTS_PIDFILE="$STACK_WORK/agent.pid" FAULTS_NODE_LOG="$STACK_RESULTS/node.log"
 export FAULTS_NODE_SOCK="$STACK_NODE_SOCK" FAULTS_RESULTS="$STACK_RESULTS"
