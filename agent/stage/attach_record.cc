@@ -1,21 +1,17 @@
 // Attach records (see attach_record.h).
 #include "agent/stage/attach_record.h"
 
-#include <Poco/Dynamic/Var.h>
-#include <Poco/Exception.h>
-#include <Poco/JSON/Array.h>
-#include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
-#include <Poco/SHA2Engine.h>
 #include <dirent.h>
+#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
-#include <sstream>
+#include <nlohmann/json.hpp>
 
+#include "absl/strings/escaping.h"
 #include "common/base/c_handle.h"
 #include "common/base/files.h"
 #include "common/log/log.h"
@@ -51,9 +47,13 @@ constexpr size_t kMaxEncodedName = 255 - 32;
 std::string encodeId(const std::string& id) {
   std::string plain = percentEncode(id);
   if (plain.size() <= kMaxEncodedName) return plain;
-  Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
-  sha.update(id);
-  std::string digest = Poco::DigestEngine::digestToHex(sha.digest());
+  // SHA-256 through libcrypto's EVP interface (lower-case hex, as the names written before
+  // nlohmann-json replaced Poco here: existing hashed file names stay valid).
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int mdLen = 0;
+  EVP_Digest(id.data(), id.size(), md, &mdLen, EVP_sha256(), nullptr);
+  std::string digest =
+      absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(md), mdLen));
   return plain.substr(0, kMaxEncodedName - 1 - digest.size()) + "~" + digest;
 }
 
@@ -87,124 +87,138 @@ std::string phaseName(AttachRecord::Phase phase) {
   return "attaching";
 }
 
+// The file format (formatVersion 1) is what Poco::JSON wrote before (same keys, same types, keys
+// sorted, two-space indent), so records written by an older agent load unchanged.
 std::string recordToJson(const AttachRecord& r) {
-  Poco::JSON::Object o;
-  o.set("formatVersion", kFormatVersion);
-  o.set("volumeId", r.volumeId);
-  o.set("protocol", r.protocol);
-  o.set("phase", phaseName(r.phase));
-  o.set("stagingPath", r.stagingPath);
-  o.set("block", r.block);
-  o.set("fsType", r.fsType);
-  o.set("updatedAt", static_cast<Poco::Int64>(r.updatedAt));
+  nlohmann::json o = {
+      {"formatVersion", kFormatVersion},
+      {"volumeId", r.volumeId},
+      {"protocol", r.protocol},
+      {"phase", phaseName(r.phase)},
+      {"stagingPath", r.stagingPath},
+      {"block", r.block},
+      {"fsType", r.fsType},
+      {"updatedAt", static_cast<std::int64_t>(r.updatedAt)},
+  };
   if (r.isIscsi()) {
-    Poco::JSON::Object i;
-    i.set("iqn", r.iqn);
-    i.set("portalAddress", r.portalAddress);
-    i.set("portalPort", r.portalPort);
-    i.set("lun", r.lun);
-    i.set("serial", r.serial);
-    i.set("naa", r.naa);
-    i.set("sid", r.sid);
-    i.set("devnode", r.devnode);
+    nlohmann::json i = {
+        {"iqn", r.iqn},
+        {"portalAddress", r.portalAddress},
+        {"portalPort", r.portalPort},
+        {"lun", r.lun},
+        {"serial", r.serial},
+        {"naa", r.naa},
+        {"sid", r.sid},
+        {"devnode", r.devnode},
+    };
     if (r.chap.enabled()) {
-      Poco::JSON::Object c;
-      c.set("user", r.chap.user);
-      c.set("secret", r.chap.secret);
-      c.set("userIn", r.chap.userIn);
-      c.set("secretIn", r.chap.secretIn);
-      i.set("chap", c);
+      i["chap"] = {{"user", r.chap.user},
+                   {"secret", r.chap.secret},
+                   {"userIn", r.chap.userIn},
+                   {"secretIn", r.chap.secretIn}};
     }
-    o.set("iscsi", i);
+    o["iscsi"] = std::move(i);
   } else {
-    Poco::JSON::Object n;
-    n.set("server", r.nfsServer);
-    n.set("export", r.nfsExport);
-    n.set("version", r.nfsVersion);
-    Poco::JSON::Array opts;
-    for (const auto& m : r.mountOptions) opts.add(m);
-    n.set("mountOptions", opts);
-    o.set("nfs", n);
+    o["nfs"] = {{"server", r.nfsServer},
+                {"export", r.nfsExport},
+                {"version", r.nfsVersion},
+                {"mountOptions", r.mountOptions}};
   }
   if (!r.targets.empty()) {
-    Poco::JSON::Array targets;
-    for (const auto& t : r.targets) {
-      Poco::JSON::Object to;
-      to.set("path", t.path);
-      to.set("created", t.created);
-      targets.add(to);
-    }
-    o.set("targets", targets);
+    nlohmann::json targets = nlohmann::json::array();
+    for (const auto& t : r.targets) targets.push_back({{"path", t.path}, {"created", t.created}});
+    o["targets"] = std::move(targets);
   }
-  std::ostringstream out;
-  o.stringify(out, 2);
-  out << "\n";
-  return out.str();
+  return o.dump(2) + "\n";
 }
+
+namespace {
+
+// A required member of `obj` with type T (nlohmann throws out_of_range / type_error otherwise).
+template <typename T>
+T requiredMember(const nlohmann::json& obj, const char* key) {
+  return obj.at(key).get<T>();
+}
+
+// An optional member: `fallback` when absent or null; a present value of another type throws.
+template <typename T>
+T optionalMember(const nlohmann::json& obj, const char* key, T fallback) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return fallback;
+  return it->get<T>();
+}
+
+// The member `key` if it is an object, nullptr when absent or null; another type throws.
+const nlohmann::json* objectMember(const nlohmann::json& obj, const char* key) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return nullptr;
+  (void)it->get_ref<const nlohmann::json::object_t&>();  // type_error unless an object
+  return &*it;
+}
+
+}  // namespace
 
 StatusOr<AttachRecord> recordFromJson(const std::string& json) {
   try {
-    Poco::JSON::Parser parser;
-    auto root = parser.parse(json).extract<Poco::JSON::Object::Ptr>();
-    if (root.isNull()) return absl::DataLossError("attach record is not a JSON object");
-    if (root->optValue<int>("formatVersion", 0) != kFormatVersion) {
+    const nlohmann::json root = nlohmann::json::parse(json);
+    if (!root.is_object()) return absl::DataLossError("attach record is not a JSON object");
+    if (optionalMember<int>(root, "formatVersion", 0) != kFormatVersion) {
       return absl::DataLossError("attach record has an unknown format version");
     }
     AttachRecord r;
-    r.volumeId = root->getValue<std::string>("volumeId");
-    r.protocol = root->getValue<std::string>("protocol");
+    r.volumeId = requiredMember<std::string>(root, "volumeId");
+    r.protocol = requiredMember<std::string>(root, "protocol");
     bool ok = false;
-    r.phase = phaseFromName(root->getValue<std::string>("phase"), &ok);
+    r.phase = phaseFromName(requiredMember<std::string>(root, "phase"), &ok);
     if (!ok) return absl::DataLossError("attach record has an unknown phase");
-    r.stagingPath = root->getValue<std::string>("stagingPath");
-    r.block = root->getValue<bool>("block");
-    r.fsType = root->optValue<std::string>("fsType", "");
-    r.updatedAt = root->optValue<Poco::Int64>("updatedAt", 0);
+    r.stagingPath = requiredMember<std::string>(root, "stagingPath");
+    r.block = requiredMember<bool>(root, "block");
+    r.fsType = optionalMember<std::string>(root, "fsType", "");
+    r.updatedAt = optionalMember<std::int64_t>(root, "updatedAt", 0);
     if (r.volumeId.empty() || r.stagingPath.empty()) {
       return absl::DataLossError("attach record lacks volumeId or stagingPath");
     }
     if (r.protocol == "iscsi") {
-      auto i = root->getObject("iscsi");
-      if (i.isNull()) return absl::DataLossError("iSCSI attach record lacks its iscsi section");
-      r.iqn = i->getValue<std::string>("iqn");
-      r.portalAddress = i->getValue<std::string>("portalAddress");
-      r.portalPort = i->getValue<int>("portalPort");
-      r.lun = i->getValue<int>("lun");
-      r.serial = i->optValue<std::string>("serial", "");
-      r.naa = i->optValue<std::string>("naa", "");
-      r.sid = i->optValue<int>("sid", -1);
-      r.devnode = i->optValue<std::string>("devnode", "");
-      if (auto c = i->getObject("chap"); !c.isNull()) {
-        r.chap.user = c->optValue<std::string>("user", "");
-        r.chap.secret = c->optValue<std::string>("secret", "");
-        r.chap.userIn = c->optValue<std::string>("userIn", "");
-        r.chap.secretIn = c->optValue<std::string>("secretIn", "");
+      const nlohmann::json* i = objectMember(root, "iscsi");
+      if (i == nullptr) return absl::DataLossError("iSCSI attach record lacks its iscsi section");
+      r.iqn = requiredMember<std::string>(*i, "iqn");
+      r.portalAddress = requiredMember<std::string>(*i, "portalAddress");
+      r.portalPort = requiredMember<int>(*i, "portalPort");
+      r.lun = requiredMember<int>(*i, "lun");
+      r.serial = optionalMember<std::string>(*i, "serial", "");
+      r.naa = optionalMember<std::string>(*i, "naa", "");
+      r.sid = optionalMember<int>(*i, "sid", -1);
+      r.devnode = optionalMember<std::string>(*i, "devnode", "");
+      if (const nlohmann::json* c = objectMember(*i, "chap")) {
+        r.chap.user = optionalMember<std::string>(*c, "user", "");
+        r.chap.secret = optionalMember<std::string>(*c, "secret", "");
+        r.chap.userIn = optionalMember<std::string>(*c, "userIn", "");
+        r.chap.secretIn = optionalMember<std::string>(*c, "secretIn", "");
       }
     } else if (r.protocol == "nfs") {
-      auto n = root->getObject("nfs");
-      if (n.isNull()) return absl::DataLossError("NFS attach record lacks its nfs section");
-      r.nfsServer = n->getValue<std::string>("server");
-      r.nfsExport = n->getValue<std::string>("export");
-      r.nfsVersion = n->getValue<std::string>("version");
-      if (auto a = n->getArray("mountOptions"); !a.isNull()) {
-        for (size_t k = 0; k < a->size(); ++k)
-          r.mountOptions.push_back(a->getElement<std::string>(k));
-      }
+      const nlohmann::json* n = objectMember(root, "nfs");
+      if (n == nullptr) return absl::DataLossError("NFS attach record lacks its nfs section");
+      r.nfsServer = requiredMember<std::string>(*n, "server");
+      r.nfsExport = requiredMember<std::string>(*n, "export");
+      r.nfsVersion = requiredMember<std::string>(*n, "version");
+      r.mountOptions = optionalMember<std::vector<std::string>>(*n, "mountOptions", {});
     } else {
       return absl::DataLossError("attach record has an unknown protocol");
     }
-    if (auto a = root->getArray("targets"); !a.isNull()) {
-      for (size_t k = 0; k < a->size(); ++k) {
-        auto t = a->getObject(static_cast<unsigned>(k));
-        if (t.isNull()) return absl::DataLossError("attach record has a malformed target");
+    if (auto a = root.find("targets"); a != root.end() && !a->is_null()) {
+      for (const auto& t : a->get_ref<const nlohmann::json::array_t&>()) {
+        if (!t.is_object()) return absl::DataLossError("attach record has a malformed target");
         r.targets.push_back(
-            {t->getValue<std::string>("path"), t->optValue<bool>("created", false)});
+            {requiredMember<std::string>(t, "path"), optionalMember<bool>(t, "created", false)});
       }
     }
     return r;
-  } catch (const Poco::Exception& e) {
-    return absl::DataLossError("attach record is not valid JSON: " + e.displayText());
-  } catch (const std::exception& e) {
+  } catch (const nlohmann::json::parse_error& e) {
+    // Only the position: the parser's message quotes the text it read, and records hold secrets.
+    return absl::DataLossError("attach record is not valid JSON (syntax error at byte " +
+                               std::to_string(e.byte) + ")");
+  } catch (const nlohmann::json::exception& e) {
+    // Type and missing-key errors name the expected type or the key, never a value.
     return absl::DataLossError(std::string("attach record is not valid JSON: ") + e.what());
   }
 }
