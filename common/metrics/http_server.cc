@@ -1,83 +1,83 @@
-// MetricsServer on Poco::Net::HTTPServer (see http_server.h).
+// MetricsServer on libevent's evhttp (see http_server.h).
 #include "common/metrics/http_server.h"
 
-#include <Poco/Exception.h>
-#include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServer.h>
-#include <Poco/Net/HTTPServerParams.h>
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/Net/ServerSocket.h>
-#include <Poco/Net/SocketAddress.h>
-#include <Poco/URI.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <netinet/in.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <thread>
 
+#include "common/base/c_handle.h"
 #include "common/log/log.h"
 #include "common/metrics/exposition.h"
 
 namespace tnascsi::common::metrics {
 namespace {
 
-using Poco::Net::HTTPResponse;
+using EventBase = CHandle<event_base, &event_base_free>;
+using Http = CHandle<evhttp, &evhttp_free>;
+using Event = CHandle<event, &event_free>;
 
-class Handler final : public Poco::Net::HTTPRequestHandler {
- public:
-  explicit Handler(Registry& registry) : registry_(registry) {}
-
-  void handleRequest(Poco::Net::HTTPServerRequest& request,
-                     Poco::Net::HTTPServerResponse& response) override {
-    try {
-      const std::string path = Poco::URI(request.getURI()).getPath();
-      const bool head = request.getMethod() == Poco::Net::HTTPRequest::HTTP_HEAD;
-      if (request.getMethod() != Poco::Net::HTTPRequest::HTTP_GET && !head) {
-        response.set("Allow", "GET, HEAD");
-        reply(response, HTTPResponse::HTTP_METHOD_NOT_ALLOWED, "text/plain", "method not allowed\n",
-              head);
-      } else if (path == "/metrics") {
-        reply(response, HTTPResponse::HTTP_OK, kContentType, registry_.render(), head);
-      } else if (path == "/healthz") {
-        reply(response, HTTPResponse::HTTP_OK, "text/plain", "ok\n", head);
-      } else {
-        reply(response, HTTPResponse::HTTP_NOT_FOUND, "text/plain", "not found\n", head);
-      }
-    } catch (const Poco::Exception& e) {
-      TNAS_LOG(Debug).kv("error", e.displayText()) << "metrics request failed";
-    } catch (const std::exception& e) {
-      TNAS_LOG(Debug).kv("error", e.what()) << "metrics request failed";
-    }
+void reply(evhttp_request* req, int code, const char* reason, const char* type,
+           const std::string& body) {
+  evkeyvalq* headers = evhttp_request_get_output_headers(req);
+  evhttp_add_header(headers, "Content-Type", type);
+  // Set here so a HEAD answer carries the length of the body it omits (evhttp drops the body).
+  evhttp_add_header(headers, "Content-Length", std::to_string(body.size()).c_str());
+  evhttp_add_header(headers, "Connection", "close");
+  if (evhttp_request_get_command(req) != EVHTTP_REQ_HEAD) {
+    evbuffer_add(evhttp_request_get_output_buffer(req), body.data(), body.size());
   }
+  evhttp_send_reply(req, code, reason, nullptr);
+}
 
- private:
-  static void reply(Poco::Net::HTTPServerResponse& response, HTTPResponse::HTTPStatus status,
-                    const std::string& type, const std::string& body, bool head) {
-    response.setStatus(status);
-    response.setContentType(type);
-    response.setContentLength(static_cast<std::streamsize>(body.size()));
-    if (head) {
-      response.send();
-      return;
-    }
-    response.sendBuffer(body.data(), body.size());
+void handle(evhttp_request* req, void* arg) {
+  Registry& registry = *static_cast<Registry*>(arg);
+  const evhttp_cmd_type method = evhttp_request_get_command(req);
+  const evhttp_uri* uri = evhttp_request_get_evhttp_uri(req);
+  const char* rawPath = uri != nullptr ? evhttp_uri_get_path(uri) : nullptr;
+  const std::string path = rawPath != nullptr ? rawPath : "";
+  if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD) {
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
+    reply(req, 405, "Method Not Allowed", "text/plain", "method not allowed\n");
+  } else if (path == "/metrics") {
+    reply(req, 200, "OK", kContentType, registry.render());
+  } else if (path == "/healthz") {
+    reply(req, 200, "OK", "text/plain", "ok\n");
+  } else {
+    reply(req, 404, "Not Found", "text/plain", "not found\n");
   }
+}
 
-  Registry& registry_;
-};
-
-class Factory final : public Poco::Net::HTTPRequestHandlerFactory {
- public:
-  explicit Factory(Registry& registry) : registry_(registry) {}
-  Poco::Net::HTTPRequestHandler* createRequestHandler(
-      const Poco::Net::HTTPServerRequest&) override {
-    return new Handler(registry_);
+// libevent's own warnings (a refused connection, a malformed request) at debug level.
+void logFromLibevent(int severity, const char* msg) {
+  if (severity >= EVENT_LOG_WARN) {
+    TNAS_LOG(Debug).kv("error", msg) << "metrics server";
   }
-
- private:
-  Registry& registry_;
-};
+}
 
 }  // namespace
+
+struct MetricsServer::Loop {
+  EventBase base;
+  Http http;
+  int wake = -1;  // an eventfd written by ~MetricsServer; its event breaks the loop
+  Event wakeEvent;
+  std::thread thread;
+
+  ~Loop() {
+    wakeEvent.reset();  // before its fd goes
+    if (wake >= 0) ::close(wake);
+  }
+};
 
 StatusOr<ListenAddress> parseListenAddress(const std::string& address) {
   auto bad = [&](const std::string& why) {
@@ -106,39 +106,70 @@ StatusOr<ListenAddress> parseListenAddress(const std::string& address) {
   return out;
 }
 
-MetricsServer::MetricsServer(std::unique_ptr<Poco::Net::HTTPServer> server, int port)
-    : server_(std::move(server)), port_(port) {}
+MetricsServer::MetricsServer(std::unique_ptr<Loop> loop, int port)
+    : loop_(std::move(loop)), port_(port) {}
 
 MetricsServer::~MetricsServer() {
-  try {
-    server_->stopAll(true);
-  } catch (const Poco::Exception&) {  // stopping is best effort
+  const std::uint64_t one = 1;
+  if (::write(loop_->wake, &one, sizeof one) < 0) {
+    TNAS_LOG(Warn).kv("errno", errno) << "cannot wake the metrics server to stop it";
   }
+  loop_->thread.join();
 }
 
 StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& address,
                                                               Registry& registry) {
   TNAS_ASSIGN_OR_RETURN(ListenAddress listen, parseListenAddress(address));
-  try {
-    Poco::Net::SocketAddress where(listen.host, static_cast<Poco::UInt16>(listen.port));
-    Poco::Net::ServerSocket socket;
-    // SO_REUSEADDR for a quick restart, never SO_REUSEPORT: a second process must not share it.
-    socket.bind(where, /*reuseAddress=*/true, /*reusePort=*/false);
-    socket.listen(16);
-    const int port = socket.address().port();
-    auto* params = new Poco::Net::HTTPServerParams();
-    params->setMaxThreads(2);
-    params->setMaxQueued(16);
-    params->setKeepAlive(false);
-    params->setTimeout(Poco::Timespan(5, 0));
-    auto server = std::make_unique<Poco::Net::HTTPServer>(new Factory(registry), socket, params);
-    server->start();
-    TNAS_LOG(Info).kv("address", listen.host + ":" + std::to_string(port))
-        << "serving /metrics and /healthz";
-    return std::unique_ptr<MetricsServer>(new MetricsServer(std::move(server), port));
-  } catch (const Poco::Exception& e) {
-    return absl::UnavailableError("cannot serve metrics on " + address + ": " + e.displayText());
+  static const bool logHooked = [] {
+    event_set_log_callback(&logFromLibevent);
+    return true;
+  }();
+  (void)logHooked;
+  auto loop = std::make_unique<Loop>();
+  loop->base.reset(event_base_new());
+  if (loop->base) loop->http.reset(evhttp_new(loop->base.get()));
+  loop->wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (!loop->http || loop->wake < 0) {
+    return absl::ResourceExhaustedError("cannot set up the metrics server's event loop");
   }
+  evhttp* http = loop->http.get();
+  // Every method reaches handle(), which answers 405 itself (evhttp would say 501).
+  evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
+                                       EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
+                                       EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
+  evhttp_set_timeout(http, 5);
+  evhttp_set_max_headers_size(http, 8192);
+  evhttp_set_max_body_size(http, 0);
+  evhttp_set_gencb(http, &handle, &registry);
+  // SO_REUSEADDR for a quick restart (evhttp sets it), never SO_REUSEPORT: a second process must
+  // not share the port.
+  evhttp_bound_socket* bound = evhttp_bind_socket_with_handle(
+      http, listen.host.c_str(), static_cast<ev_uint16_t>(listen.port));
+  if (bound == nullptr) {
+    const int err = errno;
+    return absl::UnavailableError("cannot serve metrics on " + address + ": " +
+                                  (err != 0 ? std::strerror(err) : "bind failed"));
+  }
+  sockaddr_storage sa{};
+  socklen_t len = sizeof sa;
+  int port = listen.port;
+  if (::getsockname(evhttp_bound_socket_get_fd(bound), reinterpret_cast<sockaddr*>(&sa), &len) ==
+      0) {
+    port = sa.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&sa)->sin6_port)
+                                    : ntohs(reinterpret_cast<sockaddr_in*>(&sa)->sin_port);
+  }
+  event_base* base = loop->base.get();
+  loop->wakeEvent.reset(event_new(
+      base, loop->wake, EV_READ,
+      [](evutil_socket_t, short, void* b) { event_base_loopbreak(static_cast<event_base*>(b)); },
+      base));
+  if (!loop->wakeEvent || event_add(loop->wakeEvent.get(), nullptr) != 0) {
+    return absl::ResourceExhaustedError("cannot set up the metrics server's event loop");
+  }
+  loop->thread = std::thread([base] { event_base_dispatch(base); });
+  TNAS_LOG(Info).kv("address", listen.host + ":" + std::to_string(port))
+      << "serving /metrics and /healthz";
+  return std::unique_ptr<MetricsServer>(new MetricsServer(std::move(loop), port));
 }
 
 }  // namespace tnascsi::common::metrics

@@ -1,10 +1,13 @@
 // MetricsServer: the small HTTP server both binaries run when --metrics-address is set, on
-// Poco's HTTPServer. GET (or HEAD) /metrics answers the registry in text format 0.0.4;
+// libevent's evhttp (Debian's libevent-dev, linked statically: only its HTTP code comes in, and
+// the node agent maps no Poco). GET (or HEAD) /metrics answers the registry in text format 0.0.4;
 // /healthz answers 200 "ok" while the process serves HTTP (a liveness check: it does not ask
 // TrueNAS or iscsid, whose outages a restart would not cure; CSI Probe reports readiness).
-// Anything else is 404, other methods 405. Two handler threads, a short queue: a scrape is cheap.
+// Anything else is 404, other methods 405. One event-loop thread: a scrape is cheap; requests
+// time out after 5 s, headers are capped at 8 KiB, bodies refused, every connection closed after
+// its answer.
 //
-// Thread-safe. Poco exceptions never escape.
+// Thread-safe.
 #pragma once
 
 #include <memory>
@@ -12,10 +15,6 @@
 
 #include "common/base/status.h"
 #include "common/metrics/registry.h"
-
-namespace Poco::Net {
-class HTTPServer;
-}
 
 namespace tnascsi::common::metrics {
 
@@ -41,9 +40,10 @@ class MetricsServer {
   int port() const { return port_; }
 
  private:
-  MetricsServer(std::unique_ptr<Poco::Net::HTTPServer> server, int port);
+  struct Loop;  // libevent's base, evhttp and the wake-up event, owned by the loop thread
+  MetricsServer(std::unique_ptr<Loop> loop, int port);
 
-  std::unique_ptr<Poco::Net::HTTPServer> server_;
+  std::unique_ptr<Loop> loop_;
   int port_;
 };
 
