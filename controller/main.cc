@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
   controller::ControllerFlags controllerFlags;
   controller::addControllerFlags(flags, &controllerFlags);
 
-  Poco::JSON::Object::Ptr config;
+  common::ConfigNode config;
   auto outcome = common::parseCommandLine(flags, options, argc, argv, {"backends"}, &config);
   if (!outcome.ok()) {
     TNAS_LOG(Error).kv("error", std::string(outcome.status().message())) << "bad command line";

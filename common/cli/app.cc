@@ -33,13 +33,13 @@ void addCommonFlags(Flags& flags, CommonOptions* o) {
 StatusOr<Flags::Outcome> parseCommandLine(Flags& flags, CommonOptions& o, int argc,
                                           const char* const* argv,
                                           const std::vector<std::string>& sectionKeys,
-                                          Poco::JSON::Object::Ptr* config) {
+                                          ConfigNode* config) {
   TNAS_ASSIGN_OR_RETURN(Flags::Outcome outcome, flags.parse(argc, argv));
   if (outcome == Flags::Outcome::kExit) return outcome;
   if (!o.configFile.empty()) {
-    TNAS_ASSIGN_OR_RETURN(Poco::JSON::Object::Ptr doc, loadConfigFile(o.configFile));
+    TNAS_ASSIGN_OR_RETURN(ConfigNode doc, loadConfigFile(o.configFile));
     TNAS_RETURN_IF_ERROR(flags.applyConfig(doc, sectionKeys));
-    if (config != nullptr) *config = doc;
+    if (config != nullptr) *config = std::move(doc);
   }
   LogLevel level;
   if (!parseLogLevel(o.logLevel, &level)) {

@@ -3,8 +3,6 @@
 // main() stays wiring only.
 #pragma once
 
-#include <Poco/JSON/Object.h>
-
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,7 +36,7 @@ void addCommonFlags(Flags& flags, CommonOptions* options);
 StatusOr<Flags::Outcome> parseCommandLine(Flags& flags, CommonOptions& options, int argc,
                                           const char* const* argv,
                                           const std::vector<std::string>& sectionKeys,
-                                          Poco::JSON::Object::Ptr* config);
+                                          ConfigNode* config);
 
 // Starts the /metrics and /healthz server on options.metricsAddress (nullptr when it is empty) and
 // sets truenas_csi_build_info for `component`. Keep the result alive while serving.

@@ -1,8 +1,6 @@
 // Flags implementation (see flags.h).
 #include "common/cli/flags.h"
 
-#include <Poco/JSON/Array.h>
-
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -124,10 +122,23 @@ StatusOr<Flags::Outcome> Flags::parse(int argc, const char* const* argv) {
   return Outcome::kRun;
 }
 
-Status Flags::applyConfig(const Poco::JSON::Object::Ptr& config,
-                          const std::vector<std::string>& ignoredKeys) {
-  if (config.isNull()) return absl::OkStatus();
-  for (const auto& [key, value] : *config) {
+namespace {
+
+// A config scalar as the command line would spell it ("5", "true", "1.5", "text").
+StatusOr<std::string> scalarText(const std::string& key, const ConfigNode& value) {
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_boolean() || value.is_number()) return value.dump();
+  return absl::InvalidArgumentError("config file: bad value for '" + key + "': expected a " +
+                                    "string, number or boolean");
+}
+
+}  // namespace
+
+Status Flags::applyConfig(const ConfigNode& config, const std::vector<std::string>& ignoredKeys) {
+  if (!config.is_object()) return absl::OkStatus();
+  for (const auto& item : config.items()) {
+    const std::string& key = item.key();
+    const ConfigNode& value = item.value();
     bool ignored = false;
     for (const auto& k : ignoredKeys) ignored = ignored || k == key;
     if (ignored) continue;
@@ -138,29 +149,24 @@ Status Flags::applyConfig(const Poco::JSON::Object::Ptr& config,
     }
     Flag& flag = it->second;
     if (flag.set) continue;  // the command line wins
-    try {
-      if (flag.kind == Flag::Kind::kList) {
-        if (value.type() != typeid(Poco::JSON::Array::Ptr)) {
-          return absl::InvalidArgumentError("config file: '" + key + "' must be a list");
-        }
-        auto arr = value.extract<Poco::JSON::Array::Ptr>();
-        for (size_t i = 0; i < arr->size(); ++i) {
-          TNAS_RETURN_IF_ERROR(assign(key, flag, arr->get(i).convert<std::string>()));
-        }
-        flag.set = false;  // still "not from the command line"
-        continue;
+    if (flag.kind == Flag::Kind::kList) {
+      if (!value.is_array()) {
+        return absl::InvalidArgumentError("config file: '" + key + "' must be a list");
       }
-      if (value.isEmpty()) continue;
-      if (value.type() == typeid(Poco::JSON::Object::Ptr) ||
-          value.type() == typeid(Poco::JSON::Array::Ptr)) {
-        return absl::InvalidArgumentError("config file: '" + key + "' must be a scalar");
+      for (const ConfigNode& element : value) {
+        TNAS_ASSIGN_OR_RETURN(std::string text, scalarText(key, element));
+        TNAS_RETURN_IF_ERROR(assign(key, flag, text));
       }
-      TNAS_RETURN_IF_ERROR(assign(key, flag, value.convert<std::string>()));
-      flag.set = false;
-    } catch (const Poco::Exception& e) {
-      return absl::InvalidArgumentError("config file: bad value for '" + key +
-                                        "': " + e.displayText());
+      flag.set = false;  // still "not from the command line"
+      continue;
     }
+    if (value.is_null()) continue;
+    if (value.is_object() || value.is_array()) {
+      return absl::InvalidArgumentError("config file: '" + key + "' must be a scalar");
+    }
+    TNAS_ASSIGN_OR_RETURN(std::string text, scalarText(key, value));
+    TNAS_RETURN_IF_ERROR(assign(key, flag, text));
+    flag.set = false;
   }
   return absl::OkStatus();
 }

@@ -5,8 +5,6 @@
 // wins. Not thread-safe; used once at start-up.
 #pragma once
 
-#include <Poco/JSON/Object.h>
-
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -14,6 +12,7 @@
 #include <vector>
 
 #include "common/base/status.h"
+#include "common/config/config_node.h"
 
 namespace tnascsi::common {
 
@@ -36,8 +35,7 @@ class Flags {
   // Fills every flag that was not given on the command line from `config` keys of the same name.
   // Unknown keys are InvalidArgument unless listed in `ignoredKeys` (sections the binary parses
   // itself, e.g. the controller's `backends`).
-  Status applyConfig(const Poco::JSON::Object::Ptr& config,
-                     const std::vector<std::string>& ignoredKeys = {});
+  Status applyConfig(const ConfigNode& config, const std::vector<std::string>& ignoredKeys = {});
 
   bool wasSet(const std::string& name) const;
   std::string usage() const;

@@ -1,6 +1,5 @@
 // Typed, dotted-key access to a loaded config tree (see config_file.h for the contract).
-#include <Poco/JSON/Array.h>
-
+#include <cstdint>
 #include <limits>
 
 #include "common/config/config_file.h"
@@ -8,21 +7,7 @@
 namespace tnascsi::common {
 namespace {
 
-using Poco::Dynamic::Var;
-using Poco::JSON::Array;
-using Poco::JSON::Object;
-
-bool isMapping(const Var& v) {
-  return v.type() == typeid(Object::Ptr);
-}
-bool isSequence(const Var& v) {
-  return v.type() == typeid(Array::Ptr);
-}
-bool isBool(const Var& v) {
-  return v.type() == typeid(bool);
-}
-
-Status typeError(std::string_view key, std::string_view expected, const Var& actual) {
+Status typeError(std::string_view key, std::string_view expected, const ConfigNode& actual) {
   return absl::InvalidArgumentError("config key '" + std::string(key) + "': expected " +
                                     std::string(expected) + ", got " + configTypeName(actual));
 }
@@ -31,185 +16,172 @@ Status missing(std::string_view key) {
   return absl::InvalidArgumentError("config key '" + std::string(key) + "' is missing");
 }
 
-// Walks the dotted path. Returns an empty Var when absent (or null).
-StatusOr<Var> lookup(const Object::Ptr& obj, std::string_view dottedKey) {
-  if (obj.isNull()) return Var();
-  Object::Ptr node = obj;
+// Walks the dotted path. nullptr when absent (or null); the node lives as long as `obj`.
+StatusOr<const ConfigNode*> lookup(const ConfigNode& obj, std::string_view dottedKey) {
+  if (!obj.is_object()) return nullptr;
+  const ConfigNode* node = &obj;
   size_t start = 0;
   while (true) {
     const size_t dot = dottedKey.find('.', start);
     const std::string part(dottedKey.substr(
         start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
-    if (!node->has(part)) return Var();
-    Var v = node->get(part);
-    if (dot == std::string_view::npos) return v;
-    if (v.isEmpty()) return Var();
-    if (!isMapping(v)) return typeError(dottedKey.substr(0, dot), "mapping", v);
-    node = v.extract<Object::Ptr>();
+    auto it = node->find(part);
+    if (it == node->end() || it->is_null()) return nullptr;
+    if (dot == std::string_view::npos) return &*it;
+    if (!it->is_object()) return typeError(dottedKey.substr(0, dot), "mapping", *it);
+    node = &*it;
     start = dot + 1;
   }
 }
 
-StatusOr<std::int64_t> toInt(std::string_view key, const Var& v) {
-  if (isBool(v) || !v.isInteger()) return typeError(key, "integer", v);
-  try {
-    if (v.isSigned()) return v.convert<Poco::Int64>();
-    const Poco::UInt64 u = v.convert<Poco::UInt64>();
-    if (u > static_cast<Poco::UInt64>(std::numeric_limits<std::int64_t>::max())) {
+// The value at `key`; NotFound-like "missing" when absent.
+StatusOr<const ConfigNode*> present(const ConfigNode& obj, std::string_view key) {
+  TNAS_ASSIGN_OR_RETURN(const ConfigNode* v, lookup(obj, key));
+  if (v == nullptr) return missing(key);
+  return v;
+}
+
+StatusOr<std::int64_t> toInt(std::string_view key, const ConfigNode& v) {
+  if (!v.is_number_integer()) return typeError(key, "integer", v);
+  if (v.is_number_unsigned()) {
+    const std::uint64_t u = v.get<std::uint64_t>();
+    if (u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
       return absl::InvalidArgumentError("config key '" + std::string(key) +
                                         "': integer is out of range");
     }
     return static_cast<std::int64_t>(u);
-  } catch (const Poco::Exception&) {
-    return typeError(key, "integer", v);
   }
+  return v.get<std::int64_t>();
 }
 
-StatusOr<std::vector<std::string>> toStringList(std::string_view key, const Var& v) {
-  if (!isSequence(v)) return typeError(key, "sequence of strings", v);
-  const Array::Ptr arr = v.extract<Array::Ptr>();
+StatusOr<std::vector<std::string>> toStringList(std::string_view key, const ConfigNode& v) {
+  if (!v.is_array()) return typeError(key, "sequence of strings", v);
   std::vector<std::string> out;
-  for (size_t i = 0; i < arr->size(); ++i) {
-    const Var item = arr->get(static_cast<unsigned>(i));
-    if (!item.isString()) {
-      return typeError(std::string(key) + "[" + std::to_string(i) + "]", "string", item);
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (!v[i].is_string()) {
+      return typeError(std::string(key) + "[" + std::to_string(i) + "]", "string", v[i]);
     }
-    out.push_back(item.extract<std::string>());
+    out.push_back(v[i].get<std::string>());
   }
   return out;
+}
+
+// Absent (or null) keys: OK with the default unless a path component is not a mapping.
+StatusOr<bool> absent(const ConfigNode& obj, std::string_view key) {
+  TNAS_ASSIGN_OR_RETURN(const ConfigNode* v, lookup(obj, key));
+  return v == nullptr;
 }
 
 }  // namespace
 
-std::string configTypeName(const Var& value) {
-  if (value.isEmpty()) return "null";
-  if (isBool(value)) return "boolean";
-  if (value.isString()) return "string";
-  if (value.isInteger()) return "integer";
-  if (value.isNumeric()) return "float";
-  if (isMapping(value)) return "mapping";
-  if (isSequence(value)) return "sequence";
+std::string configTypeName(const ConfigNode& value) {
+  if (value.is_null()) return "null";
+  if (value.is_boolean()) return "boolean";
+  if (value.is_string()) return "string";
+  if (value.is_number_integer()) return "integer";
+  if (value.is_number_float()) return "float";
+  if (value.is_object()) return "mapping";
+  if (value.is_array()) return "sequence";
   return "unknown";
 }
 
-bool hasKey(const Object::Ptr& obj, std::string_view dottedKey) {
-  StatusOr<Var> v = lookup(obj, dottedKey);
-  return v.ok() && !v->isEmpty();
+bool hasKey(const ConfigNode& obj, std::string_view dottedKey) {
+  StatusOr<const ConfigNode*> v = lookup(obj, dottedKey);
+  return v.ok() && *v != nullptr;
 }
 
-StatusOr<std::string> getString(const Object::Ptr& obj, std::string_view key) {
-  TNAS_ASSIGN_OR_RETURN(Var v, lookup(obj, key));
-  if (v.isEmpty()) return missing(key);
-  if (!v.isString()) return typeError(key, "string", v);
-  return v.extract<std::string>();
+StatusOr<std::string> getString(const ConfigNode& obj, std::string_view key) {
+  TNAS_ASSIGN_OR_RETURN(const ConfigNode* v, present(obj, key));
+  if (!v->is_string()) return typeError(key, "string", *v);
+  return v->get<std::string>();
 }
 
-StatusOr<std::int64_t> getInt(const Object::Ptr& obj, std::string_view key) {
-  TNAS_ASSIGN_OR_RETURN(Var v, lookup(obj, key));
-  if (v.isEmpty()) return missing(key);
-  return toInt(key, v);
+StatusOr<std::int64_t> getInt(const ConfigNode& obj, std::string_view key) {
+  TNAS_ASSIGN_OR_RETURN(const ConfigNode* v, present(obj, key));
+  return toInt(key, *v);
 }
 
-StatusOr<double> getDouble(const Object::Ptr& obj, std::string_view key) {
-  TNAS_ASSIGN_OR_RETURN(Var v, lookup(obj, key));
-  if (v.isEmpty()) return missing(key);
-  if (isBool(v) || !v.isNumeric()) return typeError(key, "number", v);
-  return v.convert<double>();
+StatusOr<double> getDouble(const ConfigNode& obj, std::string_view key) {
+  TNAS_ASSIGN_OR_RETURN(const ConfigNode* v, present(obj, key));
+  if (!v->is_number()) return typeError(key, "number", *v);
+  return v->get<double>();
 }
 
-StatusOr<bool> getBool(const Object::Ptr& obj, std::string_view key) {
-  TNAS_ASSIGN_OR_RETURN(Var v, lookup(obj, key));
-  if (v.isEmpty()) return missing(key);
-  if (!isBool(v)) return typeError(key, "boolean", v);
-  return v.extract<bool>();
+StatusOr<bool> getBool(const ConfigNode& obj, std::string_view key) {
+  TNAS_ASSIGN_OR_RETURN(const ConfigNode* v, present(obj, key));
+  if (!v->is_boolean()) return typeError(key, "boolean", *v);
+  return v->get<bool>();
 }
 
-StatusOr<std::vector<std::string>> getStringList(const Object::Ptr& obj, std::string_view key) {
-  TNAS_ASSIGN_OR_RETURN(Var v, lookup(obj, key));
-  if (v.isEmpty()) return missing(key);
-  return toStringList(key, v);
+StatusOr<std::vector<std::string>> getStringList(const ConfigNode& obj, std::string_view key) {
+  TNAS_ASSIGN_OR_RETURN(const ConfigNode* v, present(obj, key));
+  return toStringList(key, *v);
 }
 
-StatusOr<Object::Ptr> getObject(const Object::Ptr& obj, std::string_view key) {
-  TNAS_ASSIGN_OR_RETURN(Var v, lookup(obj, key));
-  if (v.isEmpty()) return missing(key);
-  if (!isMapping(v)) return typeError(key, "mapping", v);
-  return v.extract<Object::Ptr>();
+StatusOr<ConfigNode> getObject(const ConfigNode& obj, std::string_view key) {
+  TNAS_ASSIGN_OR_RETURN(const ConfigNode* v, present(obj, key));
+  if (!v->is_object()) return typeError(key, "mapping", *v);
+  return *v;
 }
 
-StatusOr<std::vector<Object::Ptr>> getObjectList(const Object::Ptr& obj, std::string_view key) {
-  TNAS_ASSIGN_OR_RETURN(Var v, lookup(obj, key));
-  if (v.isEmpty()) return missing(key);
-  if (!isSequence(v)) return typeError(key, "sequence of mappings", v);
-  const Array::Ptr arr = v.extract<Array::Ptr>();
-  std::vector<Object::Ptr> out;
-  for (size_t i = 0; i < arr->size(); ++i) {
-    const Var item = arr->get(static_cast<unsigned>(i));
-    if (!isMapping(item)) {
+StatusOr<std::vector<ConfigNode>> getObjectList(const ConfigNode& obj, std::string_view key) {
+  TNAS_ASSIGN_OR_RETURN(const ConfigNode* v, present(obj, key));
+  if (!v->is_array()) return typeError(key, "sequence of mappings", *v);
+  std::vector<ConfigNode> out;
+  for (size_t i = 0; i < v->size(); ++i) {
+    const ConfigNode& item = (*v)[i];
+    if (!item.is_object()) {
       return typeError(std::string(key) + "[" + std::to_string(i) + "]", "mapping", item);
     }
-    out.push_back(item.extract<Object::Ptr>());
+    out.push_back(item);
   }
   return out;
 }
 
-StatusOr<std::string> getString(const Object::Ptr& obj, std::string_view key,
+StatusOr<std::string> getString(const ConfigNode& obj, std::string_view key,
                                 const std::string& defaultValue) {
-  if (!hasKey(obj, key)) {
-    TNAS_RETURN_IF_ERROR(lookup(obj, key).status());
-    return defaultValue;
-  }
+  TNAS_ASSIGN_OR_RETURN(bool none, absent(obj, key));
+  if (none) return defaultValue;
   return getString(obj, key);
 }
 
-StatusOr<std::int64_t> getInt(const Object::Ptr& obj, std::string_view key,
+StatusOr<std::int64_t> getInt(const ConfigNode& obj, std::string_view key,
                               std::int64_t defaultValue) {
-  if (!hasKey(obj, key)) {
-    TNAS_RETURN_IF_ERROR(lookup(obj, key).status());
-    return defaultValue;
-  }
+  TNAS_ASSIGN_OR_RETURN(bool none, absent(obj, key));
+  if (none) return defaultValue;
   return getInt(obj, key);
 }
 
-StatusOr<double> getDouble(const Object::Ptr& obj, std::string_view key, double defaultValue) {
-  if (!hasKey(obj, key)) {
-    TNAS_RETURN_IF_ERROR(lookup(obj, key).status());
-    return defaultValue;
-  }
+StatusOr<double> getDouble(const ConfigNode& obj, std::string_view key, double defaultValue) {
+  TNAS_ASSIGN_OR_RETURN(bool none, absent(obj, key));
+  if (none) return defaultValue;
   return getDouble(obj, key);
 }
 
-StatusOr<bool> getBool(const Object::Ptr& obj, std::string_view key, bool defaultValue) {
-  if (!hasKey(obj, key)) {
-    TNAS_RETURN_IF_ERROR(lookup(obj, key).status());
-    return defaultValue;
-  }
+StatusOr<bool> getBool(const ConfigNode& obj, std::string_view key, bool defaultValue) {
+  TNAS_ASSIGN_OR_RETURN(bool none, absent(obj, key));
+  if (none) return defaultValue;
   return getBool(obj, key);
 }
 
-StatusOr<std::vector<std::string>> getStringList(const Object::Ptr& obj, std::string_view key,
+StatusOr<std::vector<std::string>> getStringList(const ConfigNode& obj, std::string_view key,
                                                  const std::vector<std::string>& defaultValue) {
-  if (!hasKey(obj, key)) {
-    TNAS_RETURN_IF_ERROR(lookup(obj, key).status());
-    return defaultValue;
-  }
+  TNAS_ASSIGN_OR_RETURN(bool none, absent(obj, key));
+  if (none) return defaultValue;
   return getStringList(obj, key);
 }
 
-StatusOr<Object::Ptr> getObjectOrEmpty(const Object::Ptr& obj, std::string_view key) {
-  if (!hasKey(obj, key)) {
-    TNAS_RETURN_IF_ERROR(lookup(obj, key).status());
-    return Object::Ptr(new Object(Poco::JSON_PRESERVE_KEY_ORDER));
-  }
+StatusOr<ConfigNode> getObjectOrEmpty(const ConfigNode& obj, std::string_view key) {
+  TNAS_ASSIGN_OR_RETURN(bool none, absent(obj, key));
+  if (none) return ConfigNode::object();
   return getObject(obj, key);
 }
 
-Status checkKnownKeys(const Object::Ptr& obj, const std::vector<std::string>& allowed,
+Status checkKnownKeys(const ConfigNode& obj, const std::vector<std::string>& allowed,
                       std::string_view prefix) {
-  if (obj.isNull()) return absl::OkStatus();
-  std::vector<std::string> names;
-  obj->getNames(names);
-  for (const std::string& name : names) {
+  if (!obj.is_object()) return absl::OkStatus();
+  for (const auto& item : obj.items()) {
+    const std::string& name = item.key();
     bool known = false;
     for (const std::string& a : allowed) known = known || a == name;
     if (!known) {

@@ -2,10 +2,6 @@
 // top-level-mapping check. Typed accessors live in config_access.cc.
 #include "common/config/config_file.h"
 
-#include <Poco/Exception.h>
-#include <Poco/JSON/ParseHandler.h>
-#include <Poco/JSON/Parser.h>
-
 #include "common/base/files.h"
 #include "common/config/yaml.h"
 #include "common/config/yaml_internal.h"
@@ -15,21 +11,19 @@ namespace {
 
 constexpr size_t kMaxConfigBytes = 4 << 20;
 
-StatusOr<Poco::Dynamic::Var> parseJson(std::string_view text) {
+StatusOr<ConfigNode> parseJson(std::string_view text) {
   TNAS_RETURN_IF_ERROR(yaml_internal::checkJsonSyntax(text));
   try {
-    Poco::JSON::Parser parser(new Poco::JSON::ParseHandler(/*preserveObjectOrder=*/true));
-    return parser.parse(std::string(text));
-  } catch (const Poco::Exception& e) {
-    return absl::InvalidArgumentError("invalid JSON: " + e.displayText());
-  } catch (const std::exception& e) {
-    return absl::InvalidArgumentError(std::string("invalid JSON: ") + e.what());
+    return ConfigNode::parse(text);
+  } catch (const ConfigNode::exception& e) {
+    // Not reached after the check above; its message may quote text, so only the id is kept.
+    return absl::InvalidArgumentError("invalid JSON (parser error " + std::to_string(e.id) + ")");
   }
 }
 
 }  // namespace
 
-StatusOr<Poco::JSON::Object::Ptr> parseConfigText(std::string_view text) {
+StatusOr<ConfigNode> parseConfigText(std::string_view text) {
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
   size_t first = 0;
   while (first < text.size() && (text[first] == ' ' || text[first] == '\t' || text[first] == '\n' ||
@@ -37,27 +31,27 @@ StatusOr<Poco::JSON::Object::Ptr> parseConfigText(std::string_view text) {
     ++first;
   }
   const bool json = first < text.size() && text[first] == '{';
-  Poco::Dynamic::Var root;
+  ConfigNode root;
   if (json) {
     TNAS_ASSIGN_OR_RETURN(root, parseJson(text));  // whole text: line numbers stay right
   } else {
     TNAS_ASSIGN_OR_RETURN(root, parseYaml(text));
   }
-  if (root.type() != typeid(Poco::JSON::Object::Ptr)) {
+  if (!root.is_object()) {
     return absl::InvalidArgumentError(
         "the top level of a config file must be a mapping, not " +
-        (root.isEmpty() ? std::string("an empty document") : "a " + configTypeName(root)));
+        (root.is_null() ? std::string("an empty document") : "a " + configTypeName(root)));
   }
-  return root.extract<Poco::JSON::Object::Ptr>();
+  return root;
 }
 
-StatusOr<Poco::JSON::Object::Ptr> loadConfigFile(const std::string& path) {
+StatusOr<ConfigNode> loadConfigFile(const std::string& path) {
   StatusOr<std::string> content = readFile(path);
   if (!content.ok()) return annotate(content.status(), "config file " + path);
   if (content->size() > kMaxConfigBytes) {
     return absl::InvalidArgumentError(path + ": config file is larger than 4 MiB");
   }
-  StatusOr<Poco::JSON::Object::Ptr> obj = parseConfigText(*content);
+  StatusOr<ConfigNode> obj = parseConfigText(*content);
   if (!obj.ok()) return annotate(obj.status(), path);
   return obj;
 }

@@ -1,6 +1,6 @@
 // Loading the binaries' config file (YAML or JSON) and typed access to its values.
 //
-// Both formats yield the same tree (Poco::JSON::Object::Ptr; see yaml.h for the value types), so
+// Both formats yield the same tree (ConfigNode, config_node.h; see yaml.h for the value types), so
 // callers never care which one the user wrote. Keys are addressed with dots: "backends.default"
 // walks nested mappings. A key that is absent or null counts as missing: the accessors with a
 // default return the default, the others fail.
@@ -13,66 +13,57 @@
 // nobody modifies it.
 #pragma once
 
-#include <Poco/Dynamic/Var.h>
-#include <Poco/JSON/Object.h>
-
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/base/status.h"
+#include "common/config/config_node.h"
 
 namespace tnascsi::common {
 
 // Reads and parses `path`: JSON if the first non-space character is '{', YAML otherwise. The top
 // level must be a mapping. JSON is strict (RFC 8259) and, like YAML, may not repeat a key. Errors
 // are prefixed with the path and carry the line ("/etc/x.yaml: line 3: ...").
-StatusOr<Poco::JSON::Object::Ptr> loadConfigFile(const std::string& path);
+StatusOr<ConfigNode> loadConfigFile(const std::string& path);
 
 // Same as loadConfigFile for text already in memory; errors start with "line N: ".
-StatusOr<Poco::JSON::Object::Ptr> parseConfigText(std::string_view text);
+StatusOr<ConfigNode> parseConfigText(std::string_view text);
 
 // Human name of a value's type for messages: "null", "string", "integer", "float", "boolean",
 // "mapping", "sequence" or "unknown".
-std::string configTypeName(const Poco::Dynamic::Var& value);
+std::string configTypeName(const ConfigNode& value);
 
 // True if the dotted key exists with a non-null value (intermediate non-mappings count as absent).
-bool hasKey(const Poco::JSON::Object::Ptr& obj, std::string_view dottedKey);
+bool hasKey(const ConfigNode& obj, std::string_view dottedKey);
 
 // Required values: fail with InvalidArgument "config key 'a.b' is missing" when absent, or
 // "config key 'a.b': expected <type>, got <actual>" when of the wrong type. Intermediate path
 // components that are not mappings are type errors too.
-StatusOr<std::string> getString(const Poco::JSON::Object::Ptr& obj, std::string_view dottedKey);
-StatusOr<std::int64_t> getInt(const Poco::JSON::Object::Ptr& obj, std::string_view dottedKey);
-StatusOr<double> getDouble(const Poco::JSON::Object::Ptr& obj, std::string_view dottedKey);
-StatusOr<bool> getBool(const Poco::JSON::Object::Ptr& obj, std::string_view dottedKey);
-StatusOr<std::vector<std::string>> getStringList(const Poco::JSON::Object::Ptr& obj,
-                                                 std::string_view dottedKey);
-StatusOr<Poco::JSON::Object::Ptr> getObject(const Poco::JSON::Object::Ptr& obj,
-                                            std::string_view dottedKey);
-StatusOr<std::vector<Poco::JSON::Object::Ptr>> getObjectList(const Poco::JSON::Object::Ptr& obj,
-                                                             std::string_view dottedKey);
+StatusOr<std::string> getString(const ConfigNode& obj, std::string_view dottedKey);
+StatusOr<std::int64_t> getInt(const ConfigNode& obj, std::string_view dottedKey);
+StatusOr<double> getDouble(const ConfigNode& obj, std::string_view dottedKey);
+StatusOr<bool> getBool(const ConfigNode& obj, std::string_view dottedKey);
+StatusOr<std::vector<std::string>> getStringList(const ConfigNode& obj, std::string_view dottedKey);
+StatusOr<ConfigNode> getObject(const ConfigNode& obj, std::string_view dottedKey);
+StatusOr<std::vector<ConfigNode>> getObjectList(const ConfigNode& obj, std::string_view dottedKey);
 
 // Optional values: the default when absent or null; wrong types still fail as above.
-StatusOr<std::string> getString(const Poco::JSON::Object::Ptr& obj, std::string_view dottedKey,
+StatusOr<std::string> getString(const ConfigNode& obj, std::string_view dottedKey,
                                 const std::string& defaultValue);
-StatusOr<std::int64_t> getInt(const Poco::JSON::Object::Ptr& obj, std::string_view dottedKey,
+StatusOr<std::int64_t> getInt(const ConfigNode& obj, std::string_view dottedKey,
                               std::int64_t defaultValue);
-StatusOr<double> getDouble(const Poco::JSON::Object::Ptr& obj, std::string_view dottedKey,
-                           double defaultValue);
-StatusOr<bool> getBool(const Poco::JSON::Object::Ptr& obj, std::string_view dottedKey,
-                       bool defaultValue);
-StatusOr<std::vector<std::string>> getStringList(const Poco::JSON::Object::Ptr& obj,
-                                                 std::string_view dottedKey,
+StatusOr<double> getDouble(const ConfigNode& obj, std::string_view dottedKey, double defaultValue);
+StatusOr<bool> getBool(const ConfigNode& obj, std::string_view dottedKey, bool defaultValue);
+StatusOr<std::vector<std::string>> getStringList(const ConfigNode& obj, std::string_view dottedKey,
                                                  const std::vector<std::string>& defaultValue);
 // Returns an empty (not null) mapping when absent.
-StatusOr<Poco::JSON::Object::Ptr> getObjectOrEmpty(const Poco::JSON::Object::Ptr& obj,
-                                                   std::string_view dottedKey);
+StatusOr<ConfigNode> getObjectOrEmpty(const ConfigNode& obj, std::string_view dottedKey);
 
 // Fails with InvalidArgument "unknown config key 'prefix.k'" for the first key of `obj` not in
 // `allowed` (catches typos). `prefix` is the dotted path of `obj` for the message ("" at top).
-Status checkKnownKeys(const Poco::JSON::Object::Ptr& obj, const std::vector<std::string>& allowed,
+Status checkKnownKeys(const ConfigNode& obj, const std::vector<std::string>& allowed,
                       std::string_view prefix = "");
 
 }  // namespace tnascsi::common

@@ -1,6 +1,6 @@
-// Strict JSON syntax check run before Poco's JSON parser, which reports neither line numbers nor
-// duplicate keys. Gives JSON configs the same "line N: ..." errors and duplicate-key rejection as
-// YAML ones.
+// Strict JSON syntax check run before nlohmann-json's parser, which reports neither line
+// numbers nor duplicate keys. Gives JSON configs the same "line N: ..." errors and duplicate-key
+// rejection as YAML ones.
 #include <set>
 #include <string>
 

@@ -1,10 +1,8 @@
-// parseYaml: yaml-cpp's event parser feeds a TreeBuilder that builds the Poco tree directly (no
-// yaml-cpp node tree in between), refuses what yaml.h lists with the event's line, and checks the
-// few spots where yaml-cpp 0.7 accepts invalid YAML against the source text (see yaml.h).
+// parseYaml: yaml-cpp's event parser feeds a TreeBuilder that builds the ConfigNode tree directly
+// (no yaml-cpp node tree in between), refuses what yaml.h lists with the event's line, and checks
+// the few spots where yaml-cpp 0.7 accepts invalid YAML against the source text (see yaml.h).
 #include "common/config/yaml.h"
 
-#include <Poco/JSON/Array.h>
-#include <Poco/JSON/Object.h>
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/exceptions.h>
@@ -22,7 +20,7 @@ namespace tnascsi::common {
 namespace yaml_internal {
 namespace {
 
-using Poco::Dynamic::Var;
+using Var = ConfigNode;
 
 constexpr int kMaxDepth = 64;
 
@@ -91,7 +89,7 @@ class TreeBuilder final : public YAML::EventHandler {
     if (tag == "?") {
       StatusOr<Var> resolved = resolvePlain(value, lineOf(mark));
       if (!resolved.ok()) throw Refused{resolved.status()};
-      addValue(*resolved);
+      addValue(std::move(*resolved));
     } else {
       addValue(Var(value));
     }
@@ -100,35 +98,32 @@ class TreeBuilder final : public YAML::EventHandler {
   void OnSequenceStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t /*anchor*/,
                        YAML::EmitterStyle::value style) override {
     checkTag(mark, tag);
-    Poco::JSON::Array::Ptr seq = new Poco::JSON::Array();
-    open(mark, Frame{nullptr, seq, style == YAML::EmitterStyle::Block, false, {}});
-    addValueTo(frames_.size() - 1, Var(seq));
+    open(mark, Frame{Var::array(), style == YAML::EmitterStyle::Block, false, {}});
   }
-  void OnSequenceEnd() override { frames_.pop_back(); }
+  void OnSequenceEnd() override { close(); }
 
   void OnMapStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t /*anchor*/,
                   YAML::EmitterStyle::value style) override {
     checkTag(mark, tag);
-    Poco::JSON::Object::Ptr map = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
-    open(mark, Frame{map, nullptr, style == YAML::EmitterStyle::Block, false, {}});
-    addValueTo(frames_.size() - 1, Var(map));
+    open(mark, Frame{Var::object(), style == YAML::EmitterStyle::Block, false, {}});
   }
-  void OnMapEnd() override { frames_.pop_back(); }
+  void OnMapEnd() override { close(); }
 
  private:
+  // A collection being read: it is added to its parent when it ends (a frame owns its value, so
+  // no pointer into a parent that may still grow is kept).
   struct Frame {
-    Poco::JSON::Object::Ptr map;  // one of map / seq is set
-    Poco::JSON::Array::Ptr seq;
+    Var value;     // an object (mapping) or an array (sequence)
     bool block;    // block (indented) rather than flow ([...] / {...}) style
     bool haveKey;  // map: the key of the next value has been read
     std::string key;
   };
 
   bool keyExpected() const {
-    return !frames_.empty() && frames_.back().map && !frames_.back().haveKey;
+    return !frames_.empty() && frames_.back().value.is_object() && !frames_.back().haveKey;
   }
   bool inFlowSequence() const {
-    return !frames_.empty() && frames_.back().seq && !frames_.back().block;
+    return !frames_.empty() && frames_.back().value.is_array() && !frames_.back().block;
   }
 
   static void checkTag(const YAML::Mark& mark, const std::string& tag) {
@@ -145,25 +140,29 @@ class TreeBuilder final : public YAML::EventHandler {
 
   void addKey(const YAML::Mark& mark, std::string key) {
     Frame& f = frames_.back();
-    if (f.map->has(key)) refuse(lineOf(mark), "duplicate key '" + key + "'");
+    if (f.value.contains(key)) refuse(lineOf(mark), "duplicate key '" + key + "'");
     f.key = std::move(key);
     f.haveKey = true;
   }
 
-  void addValue(const Var& value) { addValueTo(frames_.size(), value); }
+  void close() {
+    Var value = std::move(frames_.back().value);
+    frames_.pop_back();
+    addValue(std::move(value));
+  }
 
-  // Adds a value to frames_[parent - 1] (the root when parent is 0).
-  void addValueTo(size_t parent, const Var& value) {
-    if (parent == 0) {
-      root_ = value;
+  // Adds a value to the innermost open collection (the root when none is open).
+  void addValue(Var value) {
+    if (frames_.empty()) {
+      root_ = std::move(value);
       return;
     }
-    Frame& f = frames_[parent - 1];
-    if (f.map) {
-      f.map->set(f.key, value);
+    Frame& f = frames_.back();
+    if (f.value.is_object()) {
+      f.value[f.key] = std::move(value);
       f.haveKey = false;
     } else {
-      f.seq->add(value);
+      f.value.push_back(std::move(value));
     }
   }
 
@@ -190,7 +189,7 @@ Status fromYamlCpp(const YAML::Exception& e, const SourceText& src) {
 }  // namespace
 }  // namespace yaml_internal
 
-StatusOr<Poco::Dynamic::Var> parseYaml(std::string_view text) {
+StatusOr<ConfigNode> parseYaml(std::string_view text) {
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // marks count after it
   const yaml_internal::SourceText source(text);
   yaml_internal::TreeBuilder builder(source);
@@ -207,7 +206,7 @@ StatusOr<Poco::Dynamic::Var> parseYaml(std::string_view text) {
   } catch (const YAML::Exception& e) {
     return yaml_internal::fromYamlCpp(e, source);
   }
-  return StatusOr<Poco::Dynamic::Var>(builder.root());
+  return StatusOr<ConfigNode>(builder.root());
 }
 
 }  // namespace tnascsi::common

@@ -1,8 +1,7 @@
 // YAML config files, parsed with yaml-cpp's event parser (Debian's libyaml-cpp-dev) into the same
-// Poco types as Poco::JSON::Parser, so YAML and JSON configs are handled identically downstream:
-//   mapping -> Poco::JSON::Object::Ptr (keys keep file order), sequence -> Poco::JSON::Array::Ptr,
-//   string -> std::string, integer -> Poco::Int64, float -> double, bool -> bool, null -> empty
-//   Var.
+// tree (ConfigNode) as JSON configs, so both are handled identically downstream:
+//   mapping -> object (keys keep file order), sequence -> array, string -> string,
+//   integer -> number_integer (int64), float -> number_float, bool -> boolean, null -> null.
 //
 // The syntax is YAML 1.2's (block and flow collections, plain/quoted/literal/folded scalars,
 // comments, a `%YAML` directive, `---`/`...` markers, `? ` is the one exception below). Plain
@@ -20,16 +19,15 @@
 // Thread-safety: parseYaml is a pure function; it may be called concurrently.
 #pragma once
 
-#include <Poco/Dynamic/Var.h>
-
 #include <string_view>
 
 #include "common/base/status.h"
+#include "common/config/config_node.h"
 
 namespace tnascsi::common {
 
-// Parses one YAML document. An empty document (only blank lines/comments) yields an empty Var
-// (null). Errors: InvalidArgument whose message starts with "line N: ".
-StatusOr<Poco::Dynamic::Var> parseYaml(std::string_view text);
+// Parses one YAML document. An empty document (only blank lines/comments) yields null.
+// Errors: InvalidArgument whose message starts with "line N: ".
+StatusOr<ConfigNode> parseYaml(std::string_view text);
 
 }  // namespace tnascsi::common

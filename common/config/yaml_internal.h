@@ -4,13 +4,12 @@
 // functions are pure and thread-safe.
 #pragma once
 
-#include <Poco/Dynamic/Var.h>
-
 #include <cstddef>
 #include <string>
 #include <string_view>
 
 #include "common/base/status.h"
+#include "common/config/config_node.h"
 
 namespace tnascsi::common::yaml_internal {
 
@@ -18,13 +17,13 @@ namespace tnascsi::common::yaml_internal {
 Status errorAt(int line, std::string_view message);
 
 // Resolves a plain (unquoted) scalar with the YAML 1.2 core schema: null/Null/NULL/~/empty ->
-// empty Var; true/True/TRUE/false/False/FALSE -> bool; decimal, 0x hex and 0o octal integers ->
-// Poco::Int64 (InvalidArgument when out of range); decimal floats, .inf, .nan -> double; anything
-// else -> std::string. `text` must already be trimmed.
-StatusOr<Poco::Dynamic::Var> resolvePlain(std::string_view text, int line);
+// null; true/True/TRUE/false/False/FALSE -> boolean; decimal, 0x hex and 0o octal integers ->
+// int64 (InvalidArgument when out of range); decimal floats, .inf, .nan -> double; anything
+// else -> string. `text` must already be trimmed.
+StatusOr<ConfigNode> resolvePlain(std::string_view text, int line);
 
 // Checks strict JSON (RFC 8259) syntax and rejects duplicate keys, so JSON errors carry
-// "line N: invalid JSON: ..." like YAML ones. OK means Poco's parser will accept the text.
+// "line N: invalid JSON: ..." like YAML ones. OK means nlohmann-json's parser accepts the text.
 Status checkJsonSyntax(std::string_view text);
 
 // The YAML text as yaml-cpp saw it (no byte-order mark), for the checks yaml-cpp 0.7 leaves out.

@@ -1,7 +1,5 @@
 // Scalar resolution for the YAML config parser: plain scalars with the YAML 1.2 core schema
 // (yaml-cpp hands them over as text), and the "line N: " error form shared with the JSON check.
-#include <Poco/Types.h>
-
 #include <charconv>
 #include <cstdint>
 #include <limits>
@@ -53,8 +51,8 @@ bool looksLikeFloat(std::string_view s) {
   return i == s.size();
 }
 
-StatusOr<Poco::Dynamic::Var> parseInteger(std::string_view digits, int base, bool negative,
-                                          std::string_view original, int line) {
+StatusOr<ConfigNode> parseInteger(std::string_view digits, int base, bool negative,
+                                  std::string_view original, int line) {
   std::uint64_t magnitude = 0;
   auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), magnitude, base);
   const std::uint64_t limit =
@@ -62,9 +60,9 @@ StatusOr<Poco::Dynamic::Var> parseInteger(std::string_view digits, int base, boo
   if (ec != std::errc() || ptr != digits.data() + digits.size() || magnitude > limit) {
     return errorAt(line, "integer '" + std::string(original) + "' is out of range");
   }
-  Poco::Int64 value =
-      negative ? static_cast<Poco::Int64>(0 - magnitude) : static_cast<Poco::Int64>(magnitude);
-  return Poco::Dynamic::Var(value);
+  std::int64_t value =
+      negative ? static_cast<std::int64_t>(0 - magnitude) : static_cast<std::int64_t>(magnitude);
+  return ConfigNode(value);
 }
 
 }  // namespace
@@ -73,8 +71,8 @@ Status errorAt(int line, std::string_view message) {
   return absl::InvalidArgumentError("line " + std::to_string(line) + ": " + std::string(message));
 }
 
-StatusOr<Poco::Dynamic::Var> resolvePlain(std::string_view text, int line) {
-  using Var = Poco::Dynamic::Var;
+StatusOr<ConfigNode> resolvePlain(std::string_view text, int line) {
+  using Var = ConfigNode;
   if (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL") {
     return Var();
   }

@@ -47,7 +47,7 @@ Status setConnections(BackendSpec& spec, int64_t n, const std::string& where) {
   return absl::OkStatus();
 }
 
-StatusOr<BackendSpec> fromObject(const Poco::JSON::Object::Ptr& obj, size_t index,
+StatusOr<BackendSpec> fromObject(const common::ConfigNode& obj, size_t index,
                                  int64_t defaultConnections) {
   std::string where = "backends[" + std::to_string(index) + "]";
   TNAS_RETURN_IF_ERROR(common::checkKnownKeys(
@@ -72,7 +72,8 @@ StatusOr<BackendSpec> fromObject(const Poco::JSON::Object::Ptr& obj, size_t inde
                         common::getInt(obj, "connections", defaultConnections));
   TNAS_RETURN_IF_ERROR(setConnections(spec, connections, where + ".connections"));
   TNAS_ASSIGN_OR_RETURN(auto topology, common::getObjectOrEmpty(obj, "topology"));
-  for (const auto& key : topology->getNames()) {
+  for (const auto& item : topology.items()) {
+    const std::string& key = item.key();
     TNAS_ASSIGN_OR_RETURN(spec.config.topology[key], common::getString(topology, key));
   }
   TNAS_RETURN_IF_ERROR(finish(spec, where + " (" + spec.config.name + ")"));
@@ -112,10 +113,10 @@ void addControllerFlags(common::Flags& flags, ControllerFlags* o) {
 }
 
 StatusOr<ResolvedBackends> resolveBackends(const ControllerFlags& flags,
-                                           const Poco::JSON::Object::Ptr& config) {
+                                           const common::ConfigNode& config) {
   ResolvedBackends out;
   out.defaultBackend = flags.defaultBackend;
-  bool haveSection = config && common::hasKey(config, "backends");
+  bool haveSection = common::hasKey(config, "backends");
   if (!flags.truenasUrl.empty() && haveSection) {
     return absl::InvalidArgumentError(
         "both --truenas-url and a 'backends' config section are given; use one of them");

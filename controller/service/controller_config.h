@@ -5,13 +5,12 @@
 // never pass through here: only the API key *file* path does. Used once at start-up.
 #pragma once
 
-#include <Poco/JSON/Object.h>
-
 #include <string>
 #include <vector>
 
 #include "common/base/status.h"
 #include "common/cli/flags.h"
+#include "common/config/config_node.h"
 #include "controller/provision/backend.h"
 #include "controller/truenas/connection_options.h"
 
@@ -52,6 +51,6 @@ struct ResolvedBackends {
 // (may be null); giving both is an error. Each backend is validated (name, parent dataset path,
 // portals, naming room for volume ids).
 StatusOr<ResolvedBackends> resolveBackends(const ControllerFlags& flags,
-                                           const Poco::JSON::Object::Ptr& config);
+                                           const common::ConfigNode& config);
 
 }  // namespace tnascsi::controller

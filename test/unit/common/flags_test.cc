@@ -1,8 +1,6 @@
 // Tests for the command-line parser and its config-file merge.
 #include "common/cli/flags.h"
 
-#include <Poco/JSON/Array.h>
-#include <Poco/JSON/Object.h>
 #include <gtest/gtest.h>
 
 namespace tnascsi::common {
@@ -73,15 +71,11 @@ TEST(Flags, HelpAndVersionExit) {
 TEST(Flags, ConfigFillsUnsetFlagsAndCommandLineWins) {
   Fixture f;
   ASSERT_TRUE(f.parse({"--max-threads=8"}).ok());
-  Poco::JSON::Object::Ptr cfg = new Poco::JSON::Object;
-  cfg->set("endpoint", "unix:///from-file.sock");
-  cfg->set("max-threads", 32);
-  cfg->set("verbose", true);
-  Poco::JSON::Array::Ptr labels = new Poco::JSON::Array;
-  labels->add("x");
-  labels->add("y");
-  cfg->set("label", labels);
-  cfg->set("backends", Poco::JSON::Object::Ptr(new Poco::JSON::Object));
+  ConfigNode cfg = {{"endpoint", "unix:///from-file.sock"},
+                    {"max-threads", 32},
+                    {"verbose", true},
+                    {"label", {"x", "y"}},
+                    {"backends", ConfigNode::object()}};
   ASSERT_TRUE(f.flags.applyConfig(cfg, {"backends"}).ok());
   EXPECT_EQ(f.endpoint, "unix:///from-file.sock");
   EXPECT_EQ(f.threads, 8);
@@ -92,22 +86,29 @@ TEST(Flags, ConfigFillsUnsetFlagsAndCommandLineWins) {
 TEST(Flags, ConfigRejectsUnknownKeysAndWrongShapes) {
   {
     Fixture f;
-    Poco::JSON::Object::Ptr cfg = new Poco::JSON::Object;
-    cfg->set("endpont", "typo");
+    ConfigNode cfg = {{"endpont", "typo"}};
     Status s = f.flags.applyConfig(cfg);
     EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
     EXPECT_NE(s.message().find("unknown key 'endpont'"), std::string::npos);
   }
   {
     Fixture f;
-    Poco::JSON::Object::Ptr cfg = new Poco::JSON::Object;
-    cfg->set("label", "not-a-list");
+    ConfigNode cfg = {{"label", "not-a-list"}};
     EXPECT_EQ(f.flags.applyConfig(cfg).code(), StatusCode::kInvalidArgument);
   }
   {
     Fixture f;
-    Poco::JSON::Object::Ptr cfg = new Poco::JSON::Object;
-    cfg->set("max-threads", "lots");
+    ConfigNode cfg = {{"max-threads", "lots"}};
+    EXPECT_EQ(f.flags.applyConfig(cfg).code(), StatusCode::kInvalidArgument);
+  }
+  {
+    Fixture f;
+    ConfigNode cfg = {{"label", {"x", {{"nested", 1}}}}};  // a mapping is no list element
+    EXPECT_EQ(f.flags.applyConfig(cfg).code(), StatusCode::kInvalidArgument);
+  }
+  {
+    Fixture f;
+    ConfigNode cfg = {{"endpoint", {1, 2}}};  // a list is no scalar
     EXPECT_EQ(f.flags.applyConfig(cfg).code(), StatusCode::kInvalidArgument);
   }
 }

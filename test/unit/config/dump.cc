@@ -1,19 +1,16 @@
 // Canonical text form of parsed config trees for tests (see dump.h).
 #include "test/unit/config/dump.h"
 
-#include <Poco/JSON/Array.h>
-#include <Poco/JSON/Object.h>
-
 #include <cstdio>
 
 namespace tnascsi::common::testing {
 
-std::string dump(const Poco::Dynamic::Var& v) {
-  if (v.isEmpty()) return "null";
-  if (v.type() == typeid(bool)) return v.extract<bool>() ? "true" : "false";
-  if (v.type() == typeid(std::string)) {
+std::string dump(const ConfigNode& v) {
+  if (v.is_null()) return "null";
+  if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
+  if (v.is_string()) {
     std::string out = "\"";
-    for (char c : v.extract<std::string>()) {
+    for (char c : v.get<std::string>()) {
       if (c == '\n') {
         out += "\\n";
       } else if (c == '"' || c == '\\') {
@@ -25,33 +22,31 @@ std::string dump(const Poco::Dynamic::Var& v) {
     }
     return out + "\"";
   }
-  if (v.type() == typeid(Poco::JSON::Object::Ptr)) {
-    auto obj = v.extract<Poco::JSON::Object::Ptr>();
+  if (v.is_object()) {
     std::string out = "{";
     bool first = true;
-    for (const std::string& key : obj->getNames()) {  // insertion order when preserved
+    for (const auto& item : v.items()) {  // insertion order (ordered_json)
       if (!first) out += ",";
       first = false;
-      out += key + ":" + dump(obj->get(key));
+      out += item.key() + ":" + dump(item.value());
     }
     return out + "}";
   }
-  if (v.type() == typeid(Poco::JSON::Array::Ptr)) {
-    auto arr = v.extract<Poco::JSON::Array::Ptr>();
+  if (v.is_array()) {
     std::string out = "[";
-    for (size_t i = 0; i < arr->size(); ++i) {
+    for (size_t i = 0; i < v.size(); ++i) {
       if (i > 0) out += ",";
-      out += dump(arr->get(static_cast<unsigned>(i)));
+      out += dump(v[i]);
     }
     return out + "]";
   }
-  if (v.type() == typeid(double)) {
+  if (v.is_number_float()) {
     char buf[64];
-    std::snprintf(buf, sizeof buf, "%.17g", v.extract<double>());
+    std::snprintf(buf, sizeof buf, "%.17g", v.get<double>());
     return std::string(buf) + "d";
   }
-  if (v.isInteger()) return v.convert<std::string>();
-  return "<" + std::string(v.type().name()) + ">";
+  if (v.is_number_integer()) return v.dump();
+  return "<" + std::string(v.type_name()) + ">";
 }
 
 }  // namespace tnascsi::common::testing

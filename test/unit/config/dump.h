@@ -3,12 +3,12 @@
 // 'd' suffix (1.5d), mappings keep their order: {a:1,b:["x",null]}.
 #pragma once
 
-#include <Poco/Dynamic/Var.h>
-
 #include <string>
+
+#include "common/config/config_node.h"
 
 namespace tnascsi::common::testing {
 
-std::string dump(const Poco::Dynamic::Var& v);
+std::string dump(const ConfigNode& v);
 
 }  // namespace tnascsi::common::testing

@@ -144,7 +144,7 @@ TEST(ControllerConfig, ErrorsNameTheProblem) {
        "too long"},
   };
   for (const auto& c : cases) {
-    Poco::JSON::Object::Ptr config;
+    common::ConfigNode config;
     if (!c.yaml.empty()) {
       auto parsed = common::parseConfigText(c.yaml);
       ASSERT_TRUE(parsed.ok()) << parsed.status();
