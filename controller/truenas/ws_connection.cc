@@ -113,11 +113,13 @@ StatusOr<json::Var> WsConnection::call(const std::string& method, const json::Ar
     ++running_;
   }
   common::Cleanup release([this] {
+    bool someoneWaits = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
       --running_;
+      someoneWaits = waiting_ > 0;
     }
-    cv_.notify_all();
+    if (someoneWaits) cv_.notify_all();  // only admission waits on a freed slot
   });
   TNAS_RETURN_IF_ERROR(ensureConnected(deadline));
   std::shared_ptr<Conn> conn;
@@ -344,7 +346,7 @@ StatusOr<json::Var> WsConnection::exchange(const std::shared_ptr<Conn>& conn, co
     return sendStatus;
   }
   std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait_until(lock, deadline, [&] { return pending->done; });
+  pending->cv.wait_until(lock, deadline, [&] { return pending->done; });
   if (!pending->done) {
     conn->pending.erase(id);
     return absl::DeadlineExceededError("TrueNAS " + what +

@@ -87,14 +87,16 @@ void WsConnection::dispatch(Conn* conn, const std::string& text) {
     case IncomingMessage::Kind::kPong: {
       auto it = conn->pending.find(m.id);
       if (it == conn->pending.end()) return;  // the caller gave up (deadline)
-      it->second->done = true;
-      if (m.isError) {
-        it->second->result = m.error;
-      } else {
-        it->second->result = StatusOr<json::Var>(absl::in_place, std::move(m.result));
-      }
+      std::shared_ptr<Pending> pending = std::move(it->second);
       conn->pending.erase(it);
-      break;
+      pending->done = true;
+      if (m.isError) {
+        pending->result = m.error;
+      } else {
+        pending->result = StatusOr<json::Var>(absl::in_place, std::move(m.result));
+      }
+      pending->cv.notify_one();  // its caller only
+      return;
     }
     case IncomingMessage::Kind::kConnected:
       conn->handshakeDone = true;
@@ -119,6 +121,7 @@ void WsConnection::markDead(Conn* conn, const Status& reason) {
       pending->result = absl::UnavailableError(
           "connection to TrueNAS lost while the call was in flight (" +
           std::string(reason.message()) + "); it may or may not have been applied");
+      pending->cv.notify_one();
     }
     conn->pending.clear();
   }
