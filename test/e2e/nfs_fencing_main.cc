@@ -32,10 +32,37 @@ struct Config {
   std::string reportDir;
 };
 
-// Mounts server:share on a fresh directory with the kernel NFS client, reads `file` if given,
-// unmounts. 0 on success; the mount's exit status otherwise (*out: its output / the content).
+// The kernel's TCP connections to the NFS port ("local -> peer" pairs): which source address
+// each mount really uses.
+std::string nfsConnections() {
+  std::string out;
+  runCommand({"ss", "-tnH", "state", "established", "( dport = :2049 )"}, &out);
+  std::string pairs;
+  size_t pos = 0;
+  while (pos < out.size()) {
+    size_t end = out.find('\n', pos);
+    if (end == std::string::npos) end = out.size();
+    std::vector<std::string> cols;
+    std::string line = out.substr(pos, end - pos), col;
+    for (char c : line + " ") {
+      if (c == ' ' || c == '\t') {
+        if (!col.empty()) cols.push_back(col);
+        col.clear();
+      } else {
+        col += c;
+      }
+    }
+    if (cols.size() >= 4) pairs += (pairs.empty() ? "" : ", ") + cols[2] + " -> " + cols[3];
+    pos = end + 1;
+  }
+  return pairs;
+}
+
+// Mounts server:share on a fresh directory with the kernel NFS client, reads `file` if given
+// (and notes the NFS connections while mounted in *conns), unmounts. 0 on success; the mount's
+// exit status otherwise (*out: its output / the content).
 int tryMount(const std::string& server, const std::string& share, const std::string& dir,
-             const std::string& file, std::string* out) {
+             const std::string& file, std::string* out, std::string* conns = nullptr) {
   ::mkdir(dir.c_str(), 0755);
   int rc = runCommand({"timeout", "60", "mount", "-t", "nfs", "-o",
                        "vers=4.2,soft,timeo=50,retrans=1", server + ":" + share, dir},
@@ -45,6 +72,7 @@ int tryMount(const std::string& server, const std::string& share, const std::str
     std::ifstream in(dir + "/" + file);
     std::getline(in, *out);
   }
+  if (conns != nullptr) *conns = nfsConnections();
   std::string ignored;
   runCommand({"umount", dir}, &ignored);
   return 0;
@@ -99,7 +127,7 @@ bool run(const Config& cfg) {
       return false;
     }
     std::ofstream(v.target + "/from-a") << "written by A\n";
-    *d = "clients: " + nfsdClients();
+    *d = "NFS connections: " + nfsConnections() + "; nfsd clients: " + nfsdClients();
     return true;
   }) && steps.step("B (unpublished) refused", [&](std::string* d) {
     return refused(cfg.bServer, dirB, d);
@@ -110,9 +138,11 @@ bool run(const Config& cfg) {
       return false;
     }
     std::string out;
-    int rc = tryMount(cfg.bServer, share, dirB, "from-a", &out);
-    *d = "exit " + std::to_string(rc) + " read '" + out + "'; clients: " + nfsdClients();
-    return rc == 0 && out == "written by A";
+    std::string conns;
+    int rc = tryMount(cfg.bServer, share, dirB, "from-a", &out, &conns);
+    *d = "exit " + std::to_string(rc) + " read '" + out +
+         "'; NFS connections while mounted: " + conns;
+    return rc == 0 && out == "written by A" && conns.find(cfg.bAddress + ":") != std::string::npos;
   }) && steps.step("unpublish B: B refused again", [&](std::string* d) {
     grpc::Status s = csi.controllerUnpublish(v, otherNode);
     if (!s.ok()) {

@@ -302,6 +302,18 @@ TEST(NodeId, FormatAndParse) {
   EXPECT_FALSE(formatNodeId({"a", "iqn.x y", ""}).ok());
 }
 
+// --node-address: none, an address (canonicalised), or the source address of the route to one.
+TEST(NodeId, ResolvesTheNodeAddressFlag) {
+  EXPECT_EQ(*resolveNodeAddress(""), "");
+  EXPECT_EQ(*resolveNodeAddress("2001:DB8::7"), "2001:db8::7");
+  auto routed = resolveNodeAddress("route-to:127.0.0.1");
+  ASSERT_TRUE(routed.ok()) << routed.status();
+  EXPECT_EQ(*routed, "127.0.0.1") << "the kernel's source address towards the loopback";
+  for (const char* bad : {"route-to:", "route-to:server.example", "eth0", "0.0.0.0"}) {
+    EXPECT_FALSE(resolveNodeAddress(bad).ok()) << bad;
+  }
+}
+
 // Version 2 appends the NFS client address; version 1 ids (no address) still parse.
 TEST(NodeId, NfsAddressVersion2) {
   auto s = formatNodeId({"worker-1", "iqn.2017-11.dev.talos:abc", "10.0.0.5"});
