@@ -3,7 +3,7 @@
 // test/e2e/guest/nfs-fencing-in-guest.sh). Client "A" is this node: the agent reports its NFS
 // client address in the node id and mounts through NodeStage; client "B" is an address no node
 // was published to: the test mounts the share itself through a server address whose route makes
-// the kernel NFS client connect from B's address. Steps:
+// the kernel NFS client connect from B's address (NFSv3, see options()). Steps:
 //   nobody may mount before the first publish (A and B refused); after ControllerPublish to A the
 //   agent stages and writes; B is refused; after a publish to B's address B mounts and reads A's
 //   file (the server's client table shows B's address); after unpublishing B it is refused again;
@@ -58,15 +58,26 @@ std::string nfsConnections() {
   return pairs;
 }
 
+// B mounts with NFSv3 (own TCP connection per server address, MNT checked by mountd): a second
+// NFSv4.1 mount of the same server through another address is trunked into the first mount's
+// client and connection, so it would travel from A's address (measured in the guest: while the
+// agent had A mounted, B's v4 mount showed only the connection from 127.0.0.1). A mounts as the
+// agent does, with 4.2.
+std::string gBServer;
+std::string options(const std::string& server) {
+  return server == gBServer ? "vers=3,proto=tcp,mountproto=tcp,nolock,soft,timeo=50,retrans=1"
+                            : "vers=4.2,soft,timeo=50,retrans=1";
+}
+
 // Mounts server:share on a fresh directory with the kernel NFS client, reads `file` if given
 // (and notes the NFS connections while mounted in *conns), unmounts. 0 on success; the mount's
 // exit status otherwise (*out: its output / the content).
 int tryMount(const std::string& server, const std::string& share, const std::string& dir,
              const std::string& file, std::string* out, std::string* conns = nullptr) {
   ::mkdir(dir.c_str(), 0755);
-  int rc = runCommand({"timeout", "60", "mount", "-t", "nfs", "-o",
-                       "vers=4.2,soft,timeo=50,retrans=1", server + ":" + share, dir},
-                      out);
+  int rc = runCommand(
+      {"timeout", "60", "mount", "-t", "nfs", "-o", options(server), server + ":" + share, dir},
+      out);
   if (rc != 0) return rc;
   if (!file.empty()) {
     std::ifstream in(dir + "/" + file);
@@ -88,6 +99,7 @@ std::string nfsdClients() {
 }
 
 bool run(const Config& cfg) {
+  gBServer = cfg.bServer;
   CsiCalls csi(cfg.stack);
   Steps steps;
   VolumeSpec spec;

@@ -8,9 +8,10 @@
 # so its node id carries the address its kernel really uses); client B is 127.0.0.22, which the
 # kernel NFS client uses as its source for the server address 127.0.0.12 because of the local
 # route "local 127.0.0.12 dev lo src 127.0.0.22" (the NFS client has no option to bind a source
-# address; it connects unbound, so the route's preferred source decides). The script prints what
-# `ip route get` says and the scenario prints the server's client table (/proc/fs/nfsd/clients),
-# which shows the source address each mount really came from.
+# address; it connects unbound, so the route's preferred source decides). B mounts with NFSv3:
+# a second NFSv4.1 mount of the same server is trunked into A's client and travels from A's
+# address (measured). The script prints what `ip route get` says and the scenario prints the NFS
+# connections while B is mounted (ss), which show the source address each mount really used.
 #
 #   nfs-fencing-in-guest.sh <build-dir>
 # Writes nfs-fencing.json, nfs-fencing.out and the daemons' logs to $TNAS_RESULTS_DIR (if set).
