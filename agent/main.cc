@@ -16,6 +16,7 @@
 #include "agent/iscsi/session_source.h"
 #include "agent/mount/libmount_mounter.h"
 #include "agent/registration/kubelet_registration.h"
+#include "agent/service/node_id.h"
 #include "agent/service/node_runtime.h"
 #include "agent/stage/attach_record.h"
 #include "common/base/clock.h"
@@ -35,6 +36,7 @@ struct NodeOptions {
   std::string kubeletDir = "/var/lib/kubelet";
   std::string stateDir = "/var/lib/truenas-csi";
   std::string nodeName;
+  std::string nodeAddress;
   std::vector<std::string> topology;
   bool registerWithKubelet = true;
   bool iscsi = true;
@@ -84,6 +86,10 @@ int main(int argc, char** argv) {
   flags.addString("state-dir", &node.stateDir, "directory for attach records");
   flags.addString("node-name", &node.nodeName,
                   "Kubernetes node name reported in the node id (default: the host name)");
+  flags.addString("node-address", &node.nodeAddress,
+                  "NFS client address reported in the node id, which per-node NFS exports "
+                  "(nfsExportPerNode) admit: an IPv4/IPv6 address, or route-to:<address> for the "
+                  "source address of the route to <address> (the NFS server); default: none");
   flags.addStringList("topology", &node.topology,
                       "topology segment key=value reported by NodeGetInfo");
   flags.addBool("register-with-kubelet", &node.registerWithKubelet,
@@ -111,11 +117,17 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (node.nodeName.empty()) node.nodeName = hostName();
+  auto nfsAddress = agent::resolveNodeAddress(node.nodeAddress);
+  if (!nfsAddress.ok()) {
+    TNAS_LOG(Error).kv("error", std::string(nfsAddress.status().message())) << "bad --node-address";
+    return 2;
+  }
   TNAS_LOG(Info)
           .kv("version", common::kVersion)
           .kv("commit", common::kGitCommit)
           .kv("driver", options.driverName)
           .kv("node", node.nodeName)
+          .kv("nfs_address", *nfsAddress)
       << "truenas-csi-node starting";
 
   // The kernel seams.
@@ -138,6 +150,7 @@ int main(int argc, char** argv) {
   runtimeConfig.healInterval = std::chrono::seconds(node.healIntervalSec);
   runtimeConfig.lunWaitTimeout = std::chrono::seconds(node.lunWaitSec);
   runtimeConfig.service.nodeName = node.nodeName;
+  runtimeConfig.service.nfsAddress = *nfsAddress;
   runtimeConfig.service.maxVolumesPerNode = node.maxVolumesPerNode;
   runtimeConfig.service.topology = *topology;
   runtimeConfig.service.requireIscsi = node.iscsi;

@@ -128,7 +128,7 @@ Status NodeService::volumeStats(const csi::v1::NodeGetVolumeStatsRequest& r,
 }
 
 Status NodeService::info(csi::v1::NodeGetInfoResponse* out) {
-  NodeId id{config_.nodeName, ""};
+  NodeId id{config_.nodeName, "", config_.nfsAddress};
   auto iqn = initiator_.initiatorName();
   if (iqn.ok()) {
     id.initiatorIqn = *iqn;

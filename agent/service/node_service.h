@@ -16,6 +16,8 @@ namespace tnascsi::agent {
 
 struct NodeServiceConfig {
   std::string nodeName;
+  // The NFS client address reported in the node id (canonical; empty: none, version 1 id).
+  std::string nfsAddress;
   int64_t maxVolumesPerNode = 0;
   std::map<std::string, std::string> topology;
   // true: GetInfo fails (Unavailable) while iscsid cannot tell the initiator name, so kubelet

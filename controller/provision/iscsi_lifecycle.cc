@@ -140,14 +140,18 @@ Status IscsiProvisioner::publish(Backend& backend, const truenas::Dataset& datas
   TrueNasApi& api = backend.api();
   TNAS_ASSIGN_OR_RETURN(auto group, api.getIscsiInitiatorGroup(*groupId));
   std::vector<NodeId> nodes = publishedNodes(group);
-  for (const auto& n : nodes) {
-    if (n.iqn == node.iqn) return absl::OkStatus();
-  }
-  if (!multiNode && !nodes.empty()) {
+  auto same =
+      std::find_if(nodes.begin(), nodes.end(), [&](const NodeId& n) { return n.iqn == node.iqn; });
+  if (same != nodes.end() && same->str() == node.str()) return absl::OkStatus();
+  if (same != nodes.end()) {
+    // The node's agent now reports another id for the same initiator (e.g. with its NFS address):
+    // record the id the CO uses, so published_node_ids match it.
+    *same = node;
+  } else if (!multiNode && !nodes.empty()) {
     return absl::FailedPreconditionError("volume is published to node '" + nodes.front().str() +
                                          "' and its access mode allows a single node");
   }
-  nodes.push_back(node);
+  if (same == nodes.end()) nodes.push_back(node);
   truenas::IscsiInitiatorGroupSpec spec = initiatorGroupSpec(dataset.name, nodes);
   if (spec.comment.size() > kMaxInitiatorGroupComment) {
     return absl::ResourceExhaustedError(

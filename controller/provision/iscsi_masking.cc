@@ -18,9 +18,11 @@ truenas::IscsiInitiatorGroupSpec initiatorGroupSpec(const std::string& dataset,
   for (const auto& node : nodes) {
     if (node.iqn.empty()) continue;
     spec.initiators.push_back(node.iqn);
-    // Only the node name: its IQN is the initiator at the same position, so the comment grows by
-    // the name alone (it is capped at kMaxInitiatorGroupComment).
+    // Only the node name (and its NFS address, when its id carries one: "name/address"): its IQN
+    // is the initiator at the same position, so the comment grows by the name alone (it is capped
+    // at kMaxInitiatorGroupComment).
     names += (names.empty() ? "" : " ") + node.name;
+    if (!node.address.empty()) names += "/" + node.address;
   }
   if (spec.initiators.empty()) {
     spec.initiators.push_back(kPlaceholderIqn);
@@ -42,7 +44,10 @@ std::vector<NodeId> publishedNodes(const truenas::IscsiInitiatorGroup& group) {
     // Groups written before the names-only form hold whole node ids ("name,iqn").
     if (entry.find(',') == std::string::npos) {
       if (i >= group.initiators.size()) continue;
-      entry += "," + group.initiators[i];
+      size_t slash = entry.find('/');
+      std::string address = slash == std::string::npos ? "" : entry.substr(slash + 1);
+      entry = entry.substr(0, slash) + "," + group.initiators[i];
+      if (!address.empty()) entry += "," + address;
     }
     auto node = parseNodeId(entry);
     if (node && !node->iqn.empty()) out.push_back(*node);

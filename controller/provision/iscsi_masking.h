@@ -7,12 +7,12 @@
 // IQN, and ControllerUnpublishVolume puts it back when the last node leaves.
 //
 // The group's comment records the volume's dataset and the names of the CSI nodes it is published
-// to, in the order of the group's initiators ("truenas-csi:<dataset> nodes=<name> <name>"; node id
-// = name + "," + the initiator at that position), so one read answers "published where?" with node
-// ids, not bare IQNs. Whole ids ("name,iqn", the older form) are still read. The comment is capped
-// at 1024 characters on 25.04+ (pydantic str_max_length, TS-25.04.2.6:src/middlewared/middlewared/
-// api/base/model.py:24), hence names only and kMaxInitiatorGroupComment. Pure functions;
-// thread-safe.
+// to, in the order of the group's initiators ("truenas-csi:<dataset> nodes=<name> <name>/<addr>";
+// node id = name + "," + the initiator at that position [+ "," + addr for a version 2 id]), so one
+// read answers "published where?" with the node ids the CO knows, not bare IQNs. Whole ids
+// ("name,iqn", the older form) are still read. The comment is capped at 1024 characters on 25.04+
+// (pydantic str_max_length, TS-25.04.2.6:src/middlewared/middlewared/api/base/model.py:24),
+// hence names only and kMaxInitiatorGroupComment. Pure functions; thread-safe.
 #pragma once
 
 #include <cstddef>

@@ -33,6 +33,8 @@ inline constexpr const char* kDeleted = "truenas-csi:deleted";
 // The capacity CreateVolume decided (datasets); on a snapshot, the source volume's capacity when
 // it was taken (the size a restore needs).
 inline constexpr const char* kCapacity = "truenas-csi:capacity";
+// NFS: "true" when the share admits only the nodes the volume is published to (nfsExportPerNode).
+inline constexpr const char* kNfsExportPerNode = "truenas-csi:nfs_export_per_node";
 // On a snapshot made only to clone a volume from a volume: the clone's dataset.
 inline constexpr const char* kCloneFor = "truenas-csi:clone_for";
 

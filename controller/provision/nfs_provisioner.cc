@@ -18,6 +18,12 @@ truenas::NfsShareSpec shareSpec(const CreatePlan& plan, const std::string& path)
   spec.mapallUser = p.mapallUser;
   spec.mapallGroup = p.mapallGroup;
   spec.security = {p.security};
+  if (p.exportPerNode) {
+    // Nobody may mount before the first publish: a share without hosts and networks admits every
+    // client, a disabled one none (nfs_publish.cc).
+    spec.enabled = false;
+    spec.comment = perNodeShareComment(spec.comment);
+  }
   return spec;
 }
 
@@ -57,6 +63,7 @@ StatusOr<VolumeInfo> NfsProvisioner::create(const CreatePlan& plan) {
   if (plan.params.nfs.reservation) spec.refreservation = plan.capacity;
   spec.shareType = "NFS";
   spec.userProperties = plan.userProperties;
+  if (plan.params.nfs.exportPerNode) spec.userProperties[props::kNfsExportPerNode] = "true";
   std::map<std::string, std::string> cloneProps = spec.userProperties;
   cloneProps["refquota"] = std::to_string(plan.capacity);
   if (plan.params.nfs.reservation) cloneProps["refreservation"] = std::to_string(plan.capacity);
@@ -153,7 +160,22 @@ StatusOr<uint64_t> NfsProvisioner::expand(Backend& backend, const truenas::Datas
 StatusOr<VolumeHealth> NfsProvisioner::inspect(Backend& backend, const truenas::Dataset& dataset) {
   VolumeHealth health;
   auto share = backend.api().findNfsShareByPath(exportPath(dataset));
-  if (share.ok()) {
+  if (share.ok() && exportsPerNode(dataset)) {
+    auto nodes = perNodePublishedNodes(*share);
+    if (share->locked) {
+      health.abnormal = true;
+      health.message = "the NFS share is locked";
+    } else if (share->enabled && share->hosts.empty() && share->networks.empty()) {
+      health.abnormal = true;
+      health.message = "the per-node NFS share is enabled without hosts: it admits every client";
+    } else if (share->enabled != !nodes.empty()) {
+      health.abnormal = true;
+      health.message = share->enabled ? "the per-node NFS share is enabled but published nowhere"
+                                      : "the NFS share is disabled but the volume is published";
+    } else {
+      health.message = "volume is healthy";
+    }
+  } else if (share.ok()) {
     health.abnormal = !share->enabled || share->locked;
     health.message = health.abnormal ? "the NFS share is disabled or locked" : "volume is healthy";
   } else if (share.status().code() == StatusCode::kNotFound) {

@@ -1,6 +1,8 @@
 // Node id parsing (see node_id.h).
 #include "controller/provision/node_id.h"
 
+#include <arpa/inet.h>
+
 #include <cctype>
 
 #include "absl/strings/match.h"
@@ -31,11 +33,28 @@ bool isValidIqn(const std::string& iqn) {
   return true;
 }
 
+bool isCanonicalAddress(const std::string& address) {
+  unsigned char buf[16];
+  char text[INET6_ADDRSTRLEN];
+  for (int family : {AF_INET, AF_INET6}) {
+    if (::inet_pton(family, address.c_str(), buf) == 1) {
+      return ::inet_ntop(family, buf, text, sizeof text) != nullptr && address == text;
+    }
+  }
+  return false;
+}
+
 std::optional<NodeId> parseNodeId(const std::string& id) {
   if (id.size() > 256) return std::nullopt;
   size_t comma = id.find(',');
   if (comma == std::string::npos) return std::nullopt;
-  NodeId out{id.substr(0, comma), id.substr(comma + 1)};
+  NodeId out{id.substr(0, comma), id.substr(comma + 1), ""};
+  // Version 2 appends ",<nfs-address>"; an IQN never contains ','.
+  if (size_t second = out.iqn.find(','); second != std::string::npos) {
+    out.address = out.iqn.substr(second + 1);
+    out.iqn.resize(second);
+    if (!isCanonicalAddress(out.address)) return std::nullopt;
+  }
   if (!isNodeName(out.name)) return std::nullopt;
   if (!out.iqn.empty() && !isValidIqn(out.iqn)) return std::nullopt;
   // The placeholder that keeps an unpublished volume's group closed is no node's initiator: a

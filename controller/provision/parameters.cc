@@ -27,9 +27,9 @@ const std::set<std::string> kMetadataKeys = {"csi.storage.k8s.io/pvc/name",
 const std::set<std::string> kIscsiKeys = {
     "volblocksize",      "sparse",    "compression", "deduplication", "sync",   "extentBlocksize",
     "extentInsecureTpc", "extentXen", "extentRpm",   "mkfsOptions",   "portals"};
-const std::set<std::string> kNfsKeys = {"nfsReservation", "nfsNetworks",     "nfsHosts",
-                                        "nfsMaprootUser", "nfsMaprootGroup", "nfsMapallUser",
-                                        "nfsMapallGroup", "nfsSecurity",     "nfsVersion"};
+const std::set<std::string> kNfsKeys = {
+    "nfsReservation", "nfsNetworks",    "nfsHosts",    "nfsMaprootUser", "nfsMaprootGroup",
+    "nfsMapallUser",  "nfsMapallGroup", "nfsSecurity", "nfsVersion",     "nfsExportPerNode"};
 
 // Options the node may pass to mkfs; anything else could change the filesystem in ways the node
 // does not expect (e.g. a different block size than it checks).
@@ -189,6 +189,8 @@ Status parseNfs(const StringMap& p, NfsParameters* out) {
   for (const auto& [key, value] : p) {
     if (key == "nfsReservation") {
       TNAS_ASSIGN_OR_RETURN(out->reservation, parseBool(key, value));
+    } else if (key == "nfsExportPerNode") {
+      TNAS_ASSIGN_OR_RETURN(out->exportPerNode, parseBool(key, value));
     } else if (key == "nfsNetworks" || key == "nfsHosts") {
       auto list = splitList(value);  // the 42-entry cap of 25.04+ is checked per version
       for (const auto& entry : list) {
@@ -227,6 +229,13 @@ Status parseNfs(const StringMap& p, NfsParameters* out) {
     }
     out->maprootUser.reset();
     out->maprootGroup.reset();
+  }
+  if (out->exportPerNode && (!out->networks.empty() || !out->hosts.empty())) {
+    // An export admits a client that matches any of its hosts or networks, so a static entry
+    // would admit clients no publish asked for.
+    return absl::InvalidArgumentError(
+        "StorageClass parameter 'nfsExportPerNode' excludes 'nfsNetworks' and 'nfsHosts' (the "
+        "share admits exactly the nodes the volume is published to)");
   }
   if (out->mapallGroup && !out->mapallUser) {
     return absl::InvalidArgumentError(

@@ -41,6 +41,9 @@ struct NfsParameters {
   std::optional<std::string> mapallGroup;
   std::string security = "SYS";
   std::string version = "4.2";
+  // nfsExportPerNode: the share admits only the addresses of the nodes the volume is published to
+  // (ControllerPublish/Unpublish edit its hosts); disabled while published nowhere.
+  bool exportPerNode = false;
 };
 
 struct VolumeParameters {

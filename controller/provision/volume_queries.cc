@@ -186,9 +186,12 @@ Status VolumeManager::publish(const csi::v1::ControllerPublishVolumeRequest& req
     return absl::NotFoundError("node " + shownName(req.node_id()) +
                                " does not exist (malformed node id)");
   TNAS_RETURN_IF_ERROR(validateCapability(v.id.protocol, req.volume_capability()));
-  if (v.id.protocol == Protocol::kNfs) return absl::OkStatus();  // shares are not masked per node
-  return iscsi_.publish(*v.backend, v.dataset, *node,
-                        isMultiNode(req.volume_capability().access_mode().mode()));
+  bool multiNode = isMultiNode(req.volume_capability().access_mode().mode());
+  // Both read-modify-write the volume's export object (initiator group, share hosts); the
+  // per-volume guard above serializes them, so concurrent publishes to several nodes cannot lose
+  // an update (the loser gets ABORTED and the CO retries).
+  if (v.id.protocol == Protocol::kNfs) return nfs_.publish(*v.backend, v.dataset, *node, multiNode);
+  return iscsi_.publish(*v.backend, v.dataset, *node, multiNode);
 }
 
 Status VolumeManager::unpublish(const csi::v1::ControllerUnpublishVolumeRequest& req) {
@@ -197,13 +200,15 @@ Status VolumeManager::unpublish(const csi::v1::ControllerUnpublishVolumeRequest&
   auto located = locate(req.volume_id());
   if (located.status().code() == StatusCode::kNotFound) return absl::OkStatus();
   if (!located.ok()) return located.status();
-  if (located->id.protocol == Protocol::kNfs) return absl::OkStatus();
+  bool nfs = located->id.protocol == Protocol::kNfs;
   if (req.node_id().empty()) {  // from every node
-    return iscsi_.unpublish(*located->backend, located->dataset, NodeId{});
+    return nfs ? nfs_.unpublish(*located->backend, located->dataset, NodeId{})
+               : iscsi_.unpublish(*located->backend, located->dataset, NodeId{});
   }
   auto node = parseNodeId(req.node_id());
   if (!node) return absl::OkStatus();
-  return iscsi_.unpublish(*located->backend, located->dataset, *node);
+  return nfs ? nfs_.unpublish(*located->backend, located->dataset, *node)
+             : iscsi_.unpublish(*located->backend, located->dataset, *node);
 }
 
 }  // namespace tnascsi::controller::provision

@@ -1,4 +1,4 @@
-// sharing.nfs.* (reference §5.1): `path` (SCALE) vs `paths` (CORE), ≤42 hosts/networks on 25.04+,
+// sharing.nfs.* (reference §5.1): `path` (SCALE) vs `paths` (CORE), ≤42 hosts/networks on 25.10,
 // export conflicts, maproot/mapall rules, delete result per version; nfs.config/nfs.update; and
 // the nfs.config backing event.
 #include <arpa/inet.h>
@@ -160,6 +160,11 @@ StatusOr<Json> Model::nfsCreateOrUpdate(const Json& params, bool update) {
       }
     }
   }
+  // `enabled` is a plain field that update merges into the share (ref:TS-25.04.2.6:src/
+  // middlewared/middlewared/plugins/nfs.py:495-520); disabled shares are left out of the exports
+  // (plugins/etc.py:167-173), which the backing's nfs.config event models (enabled is sent).
+  // 25.10 caps hosts and networks at 42 (ref:TS-25.10.0:src/middlewared/middlewared/api/v25_04_0/
+  // nfs.py:21-22,95-102); 25.04.2.6 reverted the limiter.
   if (p.nfsMax42) {
     if (networks && networks->size() > 42) {
       c.error("networks", "List should have at most 42 items after validation, not " +
@@ -231,12 +236,27 @@ StatusOr<Json> Model::nfsCreateOrUpdate(const Json& params, bool update) {
       c.error("networks", "Network " + n.asString() + " is specified more than once");
     }
   }
+  // hosts, per version (what per-node exports rely on: IP entries, each once):
+  //  - 25.04+: unique ("Entries must be unique, the following are not: …") and no whitespace or
+  //    double quote (regex '.*[\s"]'), ref:TS-25.04.2.6:src/middlewared/middlewared/plugins/
+  //    nfs_/validators.py:7-20,44-57 (called from plugins/nfs.py:670-680; same in TS-25.10.0);
+  //  - 24.10: List(unique=True) ("This value is not unique.") of Str with NotMatch('.*[\s"]'),
+  //    ref:TS-24.10.2.4:src/middlewared/middlewared/plugins/nfs.py:478-483 and schema/
+  //    list_schema.py:99-104;
+  //  - CORE 13.0: List of plain Str, no uniqueness or character check (ref:TN-13.0-U6.8:src/
+  //    middlewared/middlewared/plugins/nfs.py:274).
+  // Host names that do not resolve are refused on SCALE (plugins/nfs.py:866-871 on 25.04); the
+  // simulator resolves no names and takes IP addresses as they are (nfs.py:737-746).
   for (const Json& h : rec.value("hosts").asArray()) {
     const std::string s = h.asString();
-    if (s.find_first_of(" \"'") != std::string::npos) {
-      c.error("hosts", "Cannot contain spaces or quotes");
+    if (p.isCore()) continue;
+    const bool bad = s.find_first_of(" \t\n\r\f\v\"") != std::string::npos;
+    if (bad) {
+      c.error("hosts", p.strictModels ? "Cannot contain spaces or quotes: " + s
+                                      : "Name cannot contain spaces or quotes");
     } else if (!seenHosts.insert(s).second) {
-      c.error("hosts", "Host " + s + " is specified more than once");
+      c.error("hosts", p.strictModels ? "Entries must be unique, the following are not: " + s
+                                      : "This value is not unique.");
     }
   }
   // verrors.add() without an errno: EINVAL, not ENOENT

@@ -62,6 +62,41 @@ TEST_P(NfsTest, HostAndNetworkLimit) {
   }
 }
 
+// What per-node exports (nfsExportPerNode) do: update hosts and enabled together, one host at a
+// time up to the cap; duplicates and blanks are refused per version (CORE does not check them).
+TEST_P(NfsTest, UpdateHostsAndEnabledPerVersion) {
+  createFs("tank/s");
+  Json s = ok("sharing.nfs.create", arr({nfsShare("/mnt/tank/s", obj({{"enabled", false}}))}));
+  EXPECT_FALSE(s.value("enabled").asBool());
+  Json id = s.value("id");
+  Json u = ok("sharing.nfs.update",
+              arr({id, obj({{"hosts", arr({"192.0.2.1", "2001:db8::1"})}, {"enabled", true}})}));
+  EXPECT_TRUE(u.value("enabled").asBool());
+  EXPECT_EQ(u.value("hosts").size(), 2u);
+  EXPECT_EQ(u.value("comment").asString(), "") << "fields not given are kept";
+  Reply dup = client_->call("sharing.nfs.update",
+                            arr({id, obj({{"hosts", arr({"192.0.2.1", "192.0.2.1"})}})}));
+  Reply blank = client_->call("sharing.nfs.update", arr({id, obj({{"hosts", arr({"a b"})}})}));
+  if (core()) {
+    EXPECT_TRUE(dup.ok) << dup.describe();
+    EXPECT_TRUE(blank.ok) << blank.describe();
+  } else {
+    expectValidation(dup, "sharing_nfs_update.hosts", scale25() ? "must be unique" : "not unique");
+    expectValidation(blank, "sharing_nfs_update.hosts", "spaces or quotes");
+  }
+  Json hosts = Json::array();
+  for (int i = 0; i < 43; ++i) hosts.push("10.0.0." + std::to_string(i));
+  Reply r = client_->call("sharing.nfs.update", arr({id, obj({{"hosts", hosts}})}));
+  if (personality() == "25.10") {
+    expectValidation(r, "sharing_nfs_update.hosts", "at most 42 items");
+  } else {
+    EXPECT_TRUE(r.ok) << r.describe();
+  }
+  u = ok("sharing.nfs.update", arr({id, obj({{"hosts", Json::array()}, {"enabled", false}})}));
+  EXPECT_FALSE(u.value("enabled").asBool());
+  EXPECT_EQ(u.value("hosts").size(), 0u);
+}
+
 TEST_P(NfsTest, ExportConflicts) {
   createFs("tank/s");
   ok("sharing.nfs.create",

@@ -69,6 +69,16 @@ TEST(Parameters, NfsDefaultsAndMapall) {
   EXPECT_EQ(mapall->nfs.security, "KRB5P");
 }
 
+TEST(Parameters, NfsExportPerNode) {
+  auto off = parseVolumeParameters({{"protocol", "nfs"}});
+  ASSERT_TRUE(off.ok());
+  EXPECT_FALSE(off->nfs.exportPerNode);
+  auto on = parseVolumeParameters({{"protocol", "nfs"}, {"nfsExportPerNode", "true"}});
+  ASSERT_TRUE(on.ok()) << on.status();
+  EXPECT_TRUE(on->nfs.exportPerNode);
+  EXPECT_NE(on->fingerprint, off->fingerprint) << "a different StorageClass";
+}
+
 TEST(Parameters, RejectsWithTheParameterNamed) {
   struct Case {
     std::map<std::string, std::string> params;
@@ -89,6 +99,12 @@ TEST(Parameters, RejectsWithTheParameterNamed) {
       {{{"protocol", "nfs"}, {"nfsVersion", "5"}}, "nfsVersion"},
       {{{"protocol", "nfs"}, {"nfsMapallUser", "a"}, {"nfsMaprootUser", "root"}}, "nfsMapallUser"},
       {{{"protocol", "nfs"}, {"nfsMapallGroup", "a"}}, "nfsMapallGroup"},
+      {{{"protocol", "nfs"}, {"nfsExportPerNode", "yes"}}, "nfsExportPerNode"},
+      {{{"protocol", "nfs"}, {"nfsExportPerNode", "true"}, {"nfsHosts", "10.0.0.1"}},
+       "nfsExportPerNode"},
+      {{{"protocol", "nfs"}, {"nfsExportPerNode", "true"}, {"nfsNetworks", "10.0.0.0/8"}},
+       "nfsExportPerNode"},
+      {{{"protocol", "iscsi"}, {"nfsExportPerNode", "true"}}, "nfsExportPerNode"},
       {{{"protocol", "iscsi"}, {"typo", "1"}}, "typo"},
       {{{"protocol", "iscsi"}, {"backend", "Bad Name"}}, "backend"},
   };

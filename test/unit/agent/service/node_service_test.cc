@@ -286,20 +286,54 @@ TEST_F(NodeServiceTest, RuntimeAssemblesAWorkingServiceAndHealsOnStart) {
 }
 
 TEST(NodeId, FormatAndParse) {
-  auto s = formatNodeId({"worker-1.example", "iqn.2017-11.dev.talos:abc"});
+  auto s = formatNodeId({"worker-1.example", "iqn.2017-11.dev.talos:abc", ""});
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(*s, "worker-1.example,iqn.2017-11.dev.talos:abc");
   auto back = parseNodeId(*s);
   ASSERT_TRUE(back.ok());
-  EXPECT_EQ(*back, (NodeId{"worker-1.example", "iqn.2017-11.dev.talos:abc"}));
+  EXPECT_EQ(*back, (NodeId{"worker-1.example", "iqn.2017-11.dev.talos:abc", ""}));
   EXPECT_EQ(parseNodeId("n,")->initiatorIqn, "");
   for (const std::string& bad : std::vector<std::string>{
            "noseparator", ",iqn.x:y", "Upper,iqn.x:y", "-a,iqn.x:y", "a,notiqn", "a,iqn.x:y,z",
            "a b,iqn.x:y", std::string(300, 'a') + ",iqn.x:y"}) {
     EXPECT_FALSE(parseNodeId(bad).ok()) << bad;
   }
-  EXPECT_FALSE(formatNodeId({std::string(250, 'a'), "iqn.2017-11.dev.talos:abc"}).ok());
-  EXPECT_FALSE(formatNodeId({"a", "iqn.x y"}).ok());
+  EXPECT_FALSE(formatNodeId({std::string(250, 'a'), "iqn.2017-11.dev.talos:abc", ""}).ok());
+  EXPECT_FALSE(formatNodeId({"a", "iqn.x y", ""}).ok());
+}
+
+// --node-address: none, an address (canonicalised), or the source address of the route to one.
+TEST(NodeId, ResolvesTheNodeAddressFlag) {
+  EXPECT_EQ(*resolveNodeAddress(""), "");
+  EXPECT_EQ(*resolveNodeAddress("2001:DB8::7"), "2001:db8::7");
+  auto routed = resolveNodeAddress("route-to:127.0.0.1");
+  ASSERT_TRUE(routed.ok()) << routed.status();
+  EXPECT_EQ(*routed, "127.0.0.1") << "the kernel's source address towards the loopback";
+  for (const char* bad : {"route-to:", "route-to:server.example", "eth0", "0.0.0.0"}) {
+    EXPECT_FALSE(resolveNodeAddress(bad).ok()) << bad;
+  }
+}
+
+// Version 2 appends the NFS client address; version 1 ids (no address) still parse.
+TEST(NodeId, NfsAddressVersion2) {
+  auto s = formatNodeId({"worker-1", "iqn.2017-11.dev.talos:abc", "10.0.0.5"});
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(*s, "worker-1,iqn.2017-11.dev.talos:abc,10.0.0.5");
+  EXPECT_EQ(*parseNodeId(*s), (NodeId{"worker-1", "iqn.2017-11.dev.talos:abc", "10.0.0.5"}));
+  EXPECT_EQ(*formatNodeId({"nfs-node", "", "fd00::5"}), "nfs-node,,fd00::5");
+  EXPECT_EQ(parseNodeId("nfs-node,,fd00::5")->nfsAddress, "fd00::5");
+  EXPECT_EQ(parseNodeId("old,iqn.2017-11.dev.talos:abc")->nfsAddress, "");
+  EXPECT_EQ(*canonicalAddress("FD00:0::5"), "fd00::5");
+  EXPECT_EQ(*canonicalAddress("127.0.0.1"), "127.0.0.1");
+  for (const char* bad : {"", "0.0.0.0", "::", "10.0.0", "10.0.0.5/24", "host.example", "1.2.3.4 "})
+    EXPECT_FALSE(canonicalAddress(bad).ok()) << bad;
+  for (const char* bad : {"a,,FD00::5", "a,,", "a,,10.0.0.5,", "a,iqn.x:y,not-an-ip"})
+    EXPECT_FALSE(parseNodeId(bad).ok()) << bad;
+  EXPECT_FALSE(formatNodeId({"a", "", "0.0.0.0"}).ok());
+  EXPECT_FALSE(formatNodeId({std::string(200, 'a'), "iqn.2017-11.dev.talos:" + std::string(30, 'b'),
+                             "2001:db8:1111:2222:3333:4444:5555:6666"})
+                   .ok())
+      << "longer than 256 bytes";
 }
 
 }  // namespace
