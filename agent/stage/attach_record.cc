@@ -87,6 +87,64 @@ std::string phaseName(AttachRecord::Phase phase) {
   return "attaching";
 }
 
+// ---- multipath (issue #16): the record's "multipath" section, kept apart from the rest so the
+// JSON backend can change without touching it much.
+namespace {
+
+void multipathToJson(const AttachRecord& r, Poco::JSON::Object& o) {
+  if (!r.multipath) return;
+  Poco::JSON::Object m;
+  m.set("mapName", r.mapName);
+  m.set("mapUuid", r.mapUuid);
+  Poco::JSON::Array paths;
+  for (const auto& p : r.paths) {
+    Poco::JSON::Object po;
+    po.set("address", p.address);
+    po.set("port", p.port);
+    po.set("sid", p.sid);
+    po.set("devnode", p.devnode);
+    paths.add(po);
+  }
+  m.set("paths", paths);
+  o.set("multipath", m);
+}
+
+Status multipathFromJson(const Poco::JSON::Object& root, AttachRecord* r) {
+  auto m = root.getObject("multipath");
+  if (m.isNull()) return absl::OkStatus();
+  r->multipath = true;
+  r->mapName = m->optValue<std::string>("mapName", "");
+  r->mapUuid = m->optValue<std::string>("mapUuid", "");
+  auto a = m->getArray("paths");
+  if (a.isNull() || a->size() == 0) return absl::DataLossError("multipath record lacks its paths");
+  for (size_t k = 0; k < a->size(); ++k) {
+    auto po = a->getObject(static_cast<unsigned>(k));
+    if (po.isNull()) return absl::DataLossError("attach record has a malformed multipath path");
+    AttachRecord::Path p;
+    p.address = po->getValue<std::string>("address");
+    p.port = po->getValue<int>("port");
+    p.sid = po->optValue<int>("sid", -1);
+    p.devnode = po->optValue<std::string>("devnode", "");
+    if (p.address.empty() || p.port <= 0 || p.port > 65535) {
+      return absl::DataLossError("attach record has a malformed multipath path");
+    }
+    r->paths.push_back(p);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+bool AttachRecord::usesSession(const std::string& key) const {
+  if (!isIscsi()) return false;
+  if (sessionKey(iqn, portalAddress, portalPort) == key) return true;
+  for (const auto& p : paths) {
+    if (sessionKey(iqn, p.address, p.port) == key) return true;
+  }
+  return false;
+}
+// ---- end multipath
+
 std::string recordToJson(const AttachRecord& r) {
   Poco::JSON::Object o;
   o.set("formatVersion", kFormatVersion);
@@ -116,6 +174,7 @@ std::string recordToJson(const AttachRecord& r) {
       i.set("chap", c);
     }
     o.set("iscsi", i);
+    multipathToJson(r, o);
   } else {
     Poco::JSON::Object n;
     n.set("server", r.nfsServer);
@@ -180,6 +239,7 @@ StatusOr<AttachRecord> recordFromJson(const std::string& json) {
         r.chap.userIn = c->optValue<std::string>("userIn", "");
         r.chap.secretIn = c->optValue<std::string>("secretIn", "");
       }
+      if (Status mp = multipathFromJson(*root, &r); !mp.ok()) return mp;
     } else if (r.protocol == "nfs") {
       auto n = root->getObject("nfs");
       if (n.isNull()) return absl::DataLossError("NFS attach record lacks its nfs section");
