@@ -104,6 +104,9 @@ StatusOr<MultipathMap> SysfsMultipathMaps::waitForMap(const std::vector<std::str
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   TNAS_ASSIGN_OR_RETURN(auto now, findHolding(paths));
   if (now) return *now;
+  if (timeout.count() <= 0) {
+    return absl::DeadlineExceededError("no dm-multipath map holds " + joined(paths));
+  }
   Udev u(udev_new());
   UdevMonitor mon(u ? udev_monitor_new_from_netlink(u.get(), "udev") : nullptr);
   if (!mon) {

@@ -9,10 +9,13 @@
 //       NodeGetVolumeStats on the published path; prints "abnormal=0|1 message=…".
 //   tnas-e2e-multipath <stack flags> detach --state FILE
 //       NodeUnpublish → NodeUnstage → ControllerUnpublish → DeleteVolume.
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <string>
+#include <thread>
 
 #include "test/e2e/csi_calls.h"
 
@@ -27,6 +30,18 @@ int usage() {
                "       [--param k=v]...\n",
                tnascsi::e2e::kStackFlagsUsage);
   return 2;
+}
+
+// kubelet retries a call the agent answers ABORTED (another operation on the volume, e.g. the
+// self-healing pass, holds it); so do these steps.
+grpc::Status retryAborted(const std::function<grpc::Status()>& call) {
+  grpc::Status s;
+  for (int i = 0; i < 40; ++i) {
+    s = call();
+    if (s.error_code() != grpc::StatusCode::ABORTED) return s;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  return s;
 }
 
 bool save(const std::string& file, const E2eVolume& v, const std::string& nodeId) {
@@ -79,7 +94,7 @@ int main(int argc, char** argv) {
   }
   CsiCalls csi(stack);
   E2eVolume v;
-  std::string nodeId, error;
+  std::string nodeId;
   if (command == "attach") {
     v.name = name;
     grpc::Status s = csi.nodeGetInfo(&nodeId);
@@ -88,10 +103,20 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "%s\n", CsiCalls::describe("attach", s).c_str());
       return 1;
     }
-    bool attached = csi.attach(v, spec, nodeId, &error);
+    csi.setPaths(v, spec);
     if (!save(state, v, nodeId)) return 1;  // detach cleans up after a partial attach too
-    if (!attached) {
-      std::fprintf(stderr, "%s\n", error.c_str());
+    const char* step = "ControllerPublishVolume";
+    s = retryAborted([&] { return csi.controllerPublish(v, spec, nodeId); });
+    if (s.ok() || s.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
+      step = "NodeStageVolume";
+      s = retryAborted([&] { return csi.nodeStage(v, spec); });
+    }
+    if (s.ok()) {
+      step = "NodePublishVolume";
+      s = retryAborted([&] { return csi.nodePublish(v, spec); });
+    }
+    if (!s.ok()) {
+      std::fprintf(stderr, "%s\n", CsiCalls::describe(step, s).c_str());
       return 1;
     }
     std::printf("%s\n", v.target.c_str());
@@ -106,8 +131,10 @@ int main(int argc, char** argv) {
     req.set_volume_id(v.id);
     req.set_volume_path(v.target);
     csi::v1::NodeGetVolumeStatsResponse resp;
-    grpc::ClientContext ctx;
-    grpc::Status s = csi.node().NodeGetVolumeStats(&ctx, req, &resp);
+    grpc::Status s = retryAborted([&] {
+      grpc::ClientContext ctx;
+      return csi.node().NodeGetVolumeStats(&ctx, req, &resp);
+    });
     if (!s.ok()) {
       std::fprintf(stderr, "%s\n", CsiCalls::describe("NodeGetVolumeStats", s).c_str());
       return 1;
@@ -117,11 +144,21 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (command == "detach") {
-    if (!csi.detach(v, nodeId, &error)) {
-      std::fprintf(stderr, "%s\n", error.c_str());
+    const char* step = "NodeUnpublishVolume";
+    grpc::Status s = retryAborted([&] { return csi.nodeUnpublish(v); });
+    if (s.ok()) {
+      step = "NodeUnstageVolume";
+      s = retryAborted([&] { return csi.nodeUnstage(v); });
+    }
+    if (s.ok()) {
+      step = "ControllerUnpublishVolume";
+      s = retryAborted([&] { return csi.controllerUnpublish(v, nodeId); });
+    }
+    if (!s.ok() && s.error_code() != grpc::StatusCode::UNIMPLEMENTED) {
+      std::fprintf(stderr, "%s\n", CsiCalls::describe(step, s).c_str());
       return 1;
     }
-    grpc::Status s = csi.deleteVolume(v.id);
+    s = csi.deleteVolume(v.id);
     if (!s.ok()) {
       std::fprintf(stderr, "%s\n", CsiCalls::describe("DeleteVolume", s).c_str());
       return 1;

@@ -98,10 +98,10 @@ sessions() { ls -d /sys/class/iscsi_session/session* 2>/dev/null | wc -l; }
 dm_maps() { ls -d /sys/block/dm-* 2>/dev/null | wc -l; }
 
 start_multipathd || fail "multipathd did not start"
-trap mp_stop EXIT
 # The portal's listen IPs must be the TrueNAS system's own addresses (as the middleware checks,
 # ref:src/middlewared/middlewared/plugins/iscsi_/portal.py:106-121 at TS-25.04.2.6).
 stack_start --interface-ip 127.0.0.2 --interface-ip 127.0.0.3 || exit 1
+trap mp_stop EXIT  # after stack_start, whose own EXIT trap this one calls
 echo "multipathd $(multipathd show version 2>/dev/null | head -n1) up"
 # Policy routing so one portal address can be made unreachable: the local table moves behind a
 # rule that can come first.
