@@ -102,7 +102,7 @@ start_multipathd || fail "multipathd did not start"
 # ref:src/middlewared/middlewared/plugins/iscsi_/portal.py:106-121 at TS-25.04.2.6).
 stack_start --interface-ip 127.0.0.2 --interface-ip 127.0.0.3 || exit 1
 trap mp_stop EXIT  # after stack_start, whose own EXIT trap this one calls
-echo "multipathd $(multipathd show version 2>/dev/null | head -n1) up"
+echo "multipathd up (pid $MP_PID)"
 # Policy routing so one portal address can be made unreachable: the local table moves behind a
 # rule that can come first.
 ip rule add pref 100 lookup local && ip rule del pref 0 || fail "cannot reorder the routing rules"
