@@ -1,4 +1,6 @@
 #!/bin/bash
+# stack_e2e_args is split into words on purpose; the unshare script expands in its own shell.
+# shellcheck disable=SC2046,SC2016,SC2012,SC2034
 # Runs inside the real-kernel guest (via test/guest/run-in-guest.sh): multipath iSCSI (issue #16).
 # One TrueNAS portal (simulator) listening on 127.0.0.2 and 127.0.0.3, so the guest backing gives
 # the LIO target an np on each (both on the guest's own lo: 127/8 is local); multipathd from
