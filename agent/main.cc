@@ -11,6 +11,7 @@
 #include "agent/block/blkid_filesystems.h"
 #include "agent/block/disk_waiter.h"
 #include "agent/block/sysfs_block_devices.h"
+#include "agent/block/sysfs_multipath_maps.h"
 #include "agent/identity/initiator_readiness.h"
 #include "agent/iscsi/iscsid_initiator.h"
 #include "agent/iscsi/session_source.h"
@@ -138,6 +139,7 @@ int main(int argc, char** argv) {
   agent::SysfsBlockDevices blocks("/sys", std::make_unique<agent::UdevDiskWaiter>());
   agent::BlkidFilesystems filesystems;
   agent::LibmountMounter mounter;
+  agent::SysfsMultipathMaps multipath("/sys", "/dev");
 
   agent::InitiatorReadiness readiness(initiator, node.iscsi);
   if (Status s = readiness.ready(); !s.ok()) {
@@ -154,6 +156,7 @@ int main(int argc, char** argv) {
   runtimeConfig.service.maxVolumesPerNode = node.maxVolumesPerNode;
   runtimeConfig.service.topology = *topology;
   runtimeConfig.service.requireIscsi = node.iscsi;
+  runtimeConfig.multipath = &multipath;
   auto runtime = agent::NodeRuntime::create(runtimeConfig, initiator, blocks, filesystems, mounter,
                                             common::systemClock());
   if (!runtime.ok()) {

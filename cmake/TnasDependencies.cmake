@@ -15,6 +15,7 @@ find_package(OpenSSL REQUIRED COMPONENTS Crypto)
 pkg_check_modules(LIBMOUNT REQUIRED IMPORTED_TARGET mount)
 pkg_check_modules(LIBUDEV REQUIRED IMPORTED_TARGET libudev)
 pkg_check_modules(LIBBLKID REQUIRED IMPORTED_TARGET blkid)
+pkg_check_modules(DEVMAPPER REQUIRED IMPORTED_TARGET devmapper)  # libdevmapper-dev: multipath maps
 
 # libopeniscsiusr ships no pkg-config file in Debian 12.
 find_path(OPENISCSIUSR_INCLUDE_DIR libopeniscsiusr.h REQUIRED)

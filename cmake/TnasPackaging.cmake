@@ -77,7 +77,8 @@ set(CPACK_DEBIAN_PACKAGE_SECTION "admin")
 set(CPACK_DEBIAN_PACKAGE_PRIORITY "optional")
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "open-iscsi, e2fsprogs")
-set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "xfsprogs, nfs-common")
+# multipath-tools: multipathd assembles the maps of multipath volumes (docs/multipath.md).
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "xfsprogs, nfs-common, multipath-tools")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     "${_tnas_deb_dir}/conffiles;${_tnas_deb_dir}/postinst;${_tnas_deb_dir}/prerm;${_tnas_deb_dir}/postrm")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)

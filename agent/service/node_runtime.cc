@@ -13,7 +13,8 @@ NodeRuntime::NodeRuntime(const NodeRuntimeConfig& config, IscsiInitiator& initia
   stage.kubeletDir = config.kubeletDir;
   stage.lunWaitTimeout = config.lunWaitTimeout;
   stage.resolve = resolveHostAddress;
-  stage::StageEnv env{initiator, blocks, filesystems, mounter, clock, records_, inflight_};
+  stage::StageEnv env{initiator, blocks,   filesystems, mounter,
+                      clock,     records_, inflight_,   config.multipath};
   attacher_ = std::make_unique<stage::IscsiAttacher>(env, stage);
   volumes_ = std::make_unique<stage::NodeVolumes>(env, stage, *attacher_, health_);
   healer_ = std::make_unique<stage::SelfHealer>(env, stage, *attacher_, health_);

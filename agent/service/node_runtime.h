@@ -23,6 +23,7 @@ struct NodeRuntimeConfig {
   std::chrono::seconds healInterval{60};  // 0: no self-healing thread
   std::chrono::milliseconds lunWaitTimeout{30000};
   NodeServiceConfig service;
+  MultipathMaps* multipath = nullptr;  // dm-multipath maps (owned by main); null: none
 };
 
 class NodeRuntime {

@@ -87,6 +87,31 @@ std::string phaseName(AttachRecord::Phase phase) {
   return "attaching";
 }
 
+// ---- multipath (issue #16): the record's "multipath" section, kept apart from the rest.
+namespace {
+
+void multipathToJson(const AttachRecord& r, nlohmann::json& o) {
+  if (!r.multipath) return;
+  nlohmann::json paths = nlohmann::json::array();
+  for (const auto& p : r.paths) {
+    paths.push_back(
+        {{"address", p.address}, {"port", p.port}, {"sid", p.sid}, {"devnode", p.devnode}});
+  }
+  o["multipath"] = {{"mapName", r.mapName}, {"mapUuid", r.mapUuid}, {"paths", std::move(paths)}};
+}
+
+}  // namespace
+
+bool AttachRecord::usesSession(const std::string& key) const {
+  if (!isIscsi()) return false;
+  if (sessionKey(iqn, portalAddress, portalPort) == key) return true;
+  for (const auto& p : paths) {
+    if (sessionKey(iqn, p.address, p.port) == key) return true;
+  }
+  return false;
+}
+// ---- end multipath
+
 // The file format (formatVersion 1) is what Poco::JSON wrote before (same keys, same types, keys
 // sorted, two-space indent), so records written by an older agent load unchanged.
 std::string recordToJson(const AttachRecord& r) {
@@ -118,6 +143,7 @@ std::string recordToJson(const AttachRecord& r) {
                    {"secretIn", r.chap.secretIn}};
     }
     o["iscsi"] = std::move(i);
+    multipathToJson(r, o);
   } else {
     o["nfs"] = {{"server", r.nfsServer},
                 {"export", r.nfsExport},
@@ -154,6 +180,32 @@ const nlohmann::json* objectMember(const nlohmann::json& obj, const char* key) {
   if (it == obj.end() || it->is_null()) return nullptr;
   (void)it->get_ref<const nlohmann::json::object_t&>();  // type_error unless an object
   return &*it;
+}
+
+// The "multipath" section (issue #16), absent on single-path records.
+Status multipathFromJson(const nlohmann::json& root, AttachRecord* r) {
+  const nlohmann::json* m = objectMember(root, "multipath");
+  if (m == nullptr) return absl::OkStatus();
+  r->multipath = true;
+  r->mapName = optionalMember<std::string>(*m, "mapName", "");
+  r->mapUuid = optionalMember<std::string>(*m, "mapUuid", "");
+  auto it = m->find("paths");
+  if (it == m->end() || !it->is_array() || it->empty()) {
+    return absl::DataLossError("multipath record lacks its paths");
+  }
+  for (const auto& po : *it) {
+    if (!po.is_object()) return absl::DataLossError("attach record has a malformed multipath path");
+    AttachRecord::Path p;
+    p.address = requiredMember<std::string>(po, "address");
+    p.port = requiredMember<int>(po, "port");
+    p.sid = optionalMember<int>(po, "sid", -1);
+    p.devnode = optionalMember<std::string>(po, "devnode", "");
+    if (p.address.empty() || p.port <= 0 || p.port > 65535) {
+      return absl::DataLossError("attach record has a malformed multipath path");
+    }
+    r->paths.push_back(p);
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -195,6 +247,7 @@ StatusOr<AttachRecord> recordFromJson(const std::string& json) {
         r.chap.userIn = optionalMember<std::string>(*c, "userIn", "");
         r.chap.secretIn = optionalMember<std::string>(*c, "secretIn", "");
       }
+      if (Status mp = multipathFromJson(root, &r); !mp.ok()) return mp;
     } else if (r.protocol == "nfs") {
       const nlohmann::json* n = objectMember(root, "nfs");
       if (n == nullptr) return absl::DataLossError("NFS attach record lacks its nfs section");

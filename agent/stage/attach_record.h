@@ -59,6 +59,23 @@ struct AttachRecord {
 
   bool isIscsi() const { return protocol == "iscsi"; }
   const Target* findTarget(const std::string& path) const;
+
+  // ---- multipath (issue #16; docs/multipath.md): added fields only --------------------------
+  // Every path logged in to (the first is also portalAddress/portalPort), and the dm-multipath
+  // map staged. Unstage and the self-healing loop act on these recorded paths and this map only.
+  struct Path {
+    std::string address;  // numeric portal address logged in to
+    int port = 3260;
+    int sid = -1;         // session id at stage time (a hint; sessions are looked up by portal)
+    std::string devnode;  // the path's disk at stage time (a hint)
+  };
+  bool multipath = false;
+  std::vector<Path> paths;
+  std::string mapName;  // dm/name at stage time
+  std::string mapUuid;  // dm/uuid ("mpath-…"); empty when a single path was staged without a map
+  // True when the record's session (single-path) or one of its paths is `key` (sessionKey()).
+  bool usesSession(const std::string& key) const;
+  // ---- end multipath ----------------------------------------------------------------------
 };
 
 std::string phaseName(AttachRecord::Phase phase);

@@ -110,43 +110,15 @@ StatusOr<IscsiAttacher::Attached> IscsiAttacher::attach(const IscsiVolumeContext
     a.address = *address;
     a.port = portal.port;
     TNAS_RETURN_IF_ERROR(claim(*address, portal.port));
-    TNAS_ASSIGN_OR_RETURN(auto existing,
-                          env_.initiator.findSession(context.iqn, *address, portal.port));
-    if (existing) {
-      if (existing->state != "LOGGED_IN") {
-        last = absl::UnavailableError("iSCSI session to " + context.iqn + " at " + key + " is " +
-                                      existing->state + "; iscsid is reconnecting, retry later");
-        continue;
+    auto session = loginOrReuse(context.iqn, *address, portal.port, chap, &a.createdSession);
+    if (!session.ok()) {
+      if (absl::IsUnauthenticated(session.status()) || absl::IsPermissionDenied(session.status())) {
+        return session.status();  // permanent: other portals will say the same
       }
-      a.session = *existing;
-    } else {
-      LoginRequest login;
-      login.targetIqn = context.iqn;
-      login.address = *address;
-      login.port = portal.port;
-      login.chap = chap;
-      auto session = env_.initiator.login(login);
-      if (!session.ok()) {
-        TNAS_LOG(Warn)
-                .kv("iqn", context.iqn)
-                .kv("session", key)
-                .kv("error", std::string(session.status().message()))
-            << "iSCSI login failed";
-        if (absl::IsUnauthenticated(session.status()) ||
-            absl::IsPermissionDenied(session.status())) {
-          return session.status();  // permanent: other portals will say the same
-        }
-        last = session.status();
-        continue;
-      }
-      a.session = *session;
-      a.createdSession = true;
-      Status marked = env_.records.markSessionOwned(key);
-      if (!marked.ok()) {
-        TNAS_LOG(Error).kv("session", key) << "cannot record session ownership: " << marked;
-      }
-      TNAS_LOG(Info).kv("session", key).kv("sid", a.session.sid) << "logged in";
+      last = session.status();
+      continue;
     }
+    a.session = *session;
     a.loginMs = msSince(t0);
     t0 = std::chrono::steady_clock::now();
     TNAS_ASSIGN_OR_RETURN(ScsiAddress where, lunAddress(a.session, context.lun));
@@ -165,12 +137,52 @@ StatusOr<IscsiAttacher::Attached> IscsiAttacher::attach(const IscsiVolumeContext
   return last;
 }
 
+StatusOr<IscsiSession> IscsiAttacher::loginOrReuse(const std::string& iqn,
+                                                   const std::string& address, int port,
+                                                   const ChapCredentials& chap, bool* created) {
+  const std::string key = sessionKey(iqn, address, port);
+  *created = false;
+  TNAS_ASSIGN_OR_RETURN(auto existing, env_.initiator.findSession(iqn, address, port));
+  if (existing) {
+    if (existing->state != "LOGGED_IN") {
+      return absl::UnavailableError("iSCSI session to " + iqn + " at " + key + " is " +
+                                    existing->state + "; iscsid is reconnecting, retry later");
+    }
+    return *existing;
+  }
+  LoginRequest login;
+  login.targetIqn = iqn;
+  login.address = address;
+  login.port = port;
+  login.chap = chap;
+  auto session = env_.initiator.login(login);
+  if (!session.ok()) {
+    TNAS_LOG(Warn)
+            .kv("iqn", iqn)
+            .kv("session", key)
+            .kv("error", std::string(session.status().message()))
+        << "iSCSI login failed";
+    return session.status();
+  }
+  *created = true;
+  Status marked = env_.records.markSessionOwned(key);
+  if (!marked.ok()) {
+    TNAS_LOG(Error).kv("session", key) << "cannot record session ownership: " << marked;
+  }
+  TNAS_LOG(Info).kv("session", key).kv("sid", session->sid) << "logged in";
+  return *session;
+}
+
 StatusOr<IscsiAttacher::Located> IscsiAttacher::locate(const AttachRecord& r) {
+  return locateAt(r, r.portalAddress, r.portalPort);
+}
+
+StatusOr<IscsiAttacher::Located> IscsiAttacher::locateAt(const AttachRecord& r,
+                                                         const std::string& address, int port) {
   Located out;
-  TNAS_ASSIGN_OR_RETURN(out.session,
-                        env_.initiator.findSession(r.iqn, r.portalAddress, r.portalPort));
+  TNAS_ASSIGN_OR_RETURN(out.session, env_.initiator.findSession(r.iqn, address, port));
   if (!out.session) {
-    out.problem = "iSCSI session to " + r.iqn + " at " + r.portalAddress + " is gone";
+    out.problem = "iSCSI session to " + r.iqn + " at " + address + " is gone";
     return out;
   }
   TNAS_ASSIGN_OR_RETURN(ScsiAddress where, lunAddress(*out.session, r.lun));
@@ -191,25 +203,30 @@ StatusOr<IscsiAttacher::Located> IscsiAttacher::locate(const AttachRecord& r) {
 }
 
 Status IscsiAttacher::detach(const AttachRecord& r) {
+  if (r.multipath) return detachMultipath(r);
   std::string key = sessionKey(r.iqn, r.portalAddress, r.portalPort);
   auto targetLock = lockTarget(key);
   TNAS_ASSIGN_OR_RETURN(Located where, locate(r));
   if (where.device) {
     const BlockDevice& dev = *where.device;
-    TNAS_ASSIGN_OR_RETURN(auto mounts, env_.mounter.findByDevice(dev.devnode));
-    if (!mounts.empty()) {
-      return absl::FailedPreconditionError("volume " + r.volumeId + ": " + dev.devnode +
-                                           " is still mounted at " + mounts.front().target +
-                                           "; unpublish it first");
-    }
-    Status flushed = env_.blocks.flush(dev.devnode);
-    if (!flushed.ok() && !absl::IsNotFound(flushed)) return flushed;
+    TNAS_RETURN_IF_ERROR(flushUnmounted(r.volumeId, dev.devnode));
     TNAS_RETURN_IF_ERROR(env_.blocks.removeLun(dev.address));
     TNAS_LOG(Info).kv("volume", r.volumeId).kv("device", dev.devnode) << "removed SCSI device";
   } else if (!where.problem.empty()) {
     TNAS_LOG(Info).kv("volume", r.volumeId) << "nothing to remove: " << where.problem;
   }
   return releaseLocked(key, r.volumeId);
+}
+
+Status IscsiAttacher::flushUnmounted(const std::string& volumeId, const std::string& devnode) {
+  TNAS_ASSIGN_OR_RETURN(auto mounts, env_.mounter.findByDevice(devnode));
+  if (!mounts.empty()) {
+    return absl::FailedPreconditionError("volume " + volumeId + ": " + devnode +
+                                         " is still mounted at " + mounts.front().target +
+                                         "; unpublish it first");
+  }
+  Status flushed = env_.blocks.flush(devnode);
+  return flushed.ok() || absl::IsNotFound(flushed) ? absl::OkStatus() : flushed;
 }
 
 Status IscsiAttacher::releaseSessionIfUnused(const std::string& key,
@@ -227,8 +244,7 @@ Status IscsiAttacher::releaseLocked(const std::string& key, const std::string& e
   if (!env_.records.isSessionOwned(key)) return absl::OkStatus();  // never touch others' sessions
   TNAS_ASSIGN_OR_RETURN(auto records, env_.records.loadAll());
   for (const auto& other : records) {
-    if (other.volumeId != exceptVolumeId && other.isIscsi() &&
-        sessionKey(other.iqn, other.portalAddress, other.portalPort) == key) {
+    if (other.volumeId != exceptVolumeId && other.usesSession(key)) {
       return absl::OkStatus();  // another volume still uses the session
     }
   }

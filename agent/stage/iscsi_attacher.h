@@ -33,6 +33,15 @@ class IscsiAttacher {
     double loginMs = 0;
     double deviceMs = 0;
     double identityMs = 0;
+    // Multipath volumes (attachMultipath): every path, and the map `device` stands for.
+    struct Path {
+      std::string address;
+      int port = 3260;
+      IscsiSession session;
+      BlockDevice device;
+    };
+    std::vector<Path> paths;
+    std::optional<MultipathMap> map;
   };
 
   // Errors: Unauthenticated (CHAP), Unavailable (no portal reachable), DeadlineExceeded (LUN did
@@ -45,6 +54,17 @@ class IscsiAttacher {
   StatusOr<Attached> attach(const IscsiVolumeContext& context, const ChapCredentials& chap,
                             const Claim& claim);
 
+  // Multipath (multipath_attacher.cc): logs in to every portal, waits for every path's disk,
+  // checks that all paths are the volume (same serial/NAA), then waits up to
+  // StageConfig::multipathWait for the dm-multipath map holding all of them and returns it as
+  // `device` (with one path only, the disk itself when no map holds it). With several paths and no
+  // map: FailedPrecondition (multipathd not running/configured). On any error the sessions this
+  // call logged in to are logged out again. `claim` runs under the target locks with every
+  // numeric portal before any login (the caller records them, as for attach()).
+  using MultiClaim = std::function<Status(const std::vector<std::pair<std::string, int>>&)>;
+  StatusOr<Attached> attachMultipath(const IscsiVolumeContext& context, const ChapCredentials& chap,
+                                     const std::string& volumeId, const MultiClaim& claim);
+
   struct Located {
     std::optional<IscsiSession> session;
     std::optional<BlockDevice> device;   // present and identity-verified
@@ -54,6 +74,22 @@ class IscsiAttacher {
   // Finds the record's session and LUN now (no login, no waiting). Errors only for failures of
   // the seams themselves.
   StatusOr<Located> locate(const AttachRecord& record);
+  // The same for one path (portal) of the record.
+  StatusOr<Located> locateAt(const AttachRecord& record, const std::string& address, int port);
+  // Multipath records: every recorded path located, and the map if present.
+  struct LocatedPaths {
+    std::vector<Located> paths;  // in record order
+    std::optional<MultipathMap> map;
+    int up = 0;  // paths with a LOGGED_IN session and a verified disk
+  };
+  StatusOr<LocatedPaths> locatePaths(const AttachRecord& record);
+  // The volume condition of a multipath record from where its paths are: abnormal when the map is
+  // gone, when every path is down, and ("1 of 2 iSCSI paths down …") while I/O still flows on
+  // fewer paths than were staged.
+  static VolumeCondition pathsCondition(const AttachRecord& record, const LocatedPaths& where);
+  // Self-healing of one recorded path whose session is gone: logs in again (the record's CHAP)
+  // under the target lock.
+  StatusOr<IscsiSession> reloginPath(const AttachRecord& record, const AttachRecord::Path& path);
 
   // Removes the record's LUN from the host (flush, delete) if it is still ours and not mounted,
   // then logs out if the session is owned by this agent and no other record or mounted LUN needs
@@ -73,6 +109,15 @@ class IscsiAttacher {
 
  private:
   StatusOr<ScsiAddress> lunAddress(const IscsiSession& session, int lun);
+  Status detachMultipath(const AttachRecord& record);
+  // FailedPrecondition while `devnode` is mounted anywhere; else flushes it (gone is fine).
+  Status flushUnmounted(const std::string& volumeId, const std::string& devnode);
+  // The LOGGED_IN session for the portal, logging in (and marking it owned) when there is none.
+  // Unavailable when the session exists but iscsid is reconnecting it.
+  StatusOr<IscsiSession> loginOrReuse(const std::string& iqn, const std::string& address, int port,
+                                      const ChapCredentials& chap, bool* created);
+  // Locks every key (sorted, so two multipath calls cannot deadlock).
+  std::vector<std::unique_lock<std::mutex>> lockTargets(std::vector<std::string> keys);
   Status releaseLocked(const std::string& key, const std::string& exceptVolumeId);
 
   StageEnv env_;

@@ -59,7 +59,7 @@ Status NodeVolumes::stageIscsi(const StageRequest& request,
   }
   if (existing && existing->phase == AttachRecord::Phase::kStaged &&
       (existing->iqn != context.iqn || existing->lun != context.lun ||
-       existing->block != request.block)) {
+       existing->block != request.block || existing->multipath != context.multipath)) {
     return absl::FailedPreconditionError("volume " + request.volumeId +
                                          " is already staged from another target, LUN or mode");
   }
@@ -78,12 +78,33 @@ Status NodeVolumes::stageIscsi(const StageRequest& request,
   record.chap = chap;
   bool recordIsNew = !existing.has_value();
 
-  auto attached = attacher_.attach(context, chap, [&](const std::string& address, int port) {
-    record.portalAddress = address;
-    record.portalPort = port;
-    record.updatedAt = now();
-    return env_.records.save(record);
-  });
+  StatusOr<IscsiAttacher::Attached> attached = absl::UnknownError("not attached");
+  if (context.multipath) {
+    attached =
+        attacher_.attachMultipath(context, chap, record.volumeId,
+                                  [&](const std::vector<std::pair<std::string, int>>& portals) {
+                                    recordPaths(record, portals);
+                                    record.updatedAt = now();
+                                    return env_.records.save(record);
+                                  });
+    if (!attached.ok()) {  // attachMultipath logged out of what it logged in to
+      if (recordIsNew && !record.paths.empty()) {
+        Status undone = env_.records.remove(record.volumeId);
+        if (!undone.ok()) {
+          TNAS_LOG(Warn) << "rollback after failed attach: " << undone;
+        }
+      }
+      return attached.status();
+    }
+    recordMap(record, *attached);
+  } else {
+    attached = attacher_.attach(context, chap, [&](const std::string& address, int port) {
+      record.portalAddress = address;
+      record.portalPort = port;
+      record.updatedAt = now();
+      return env_.records.save(record);
+    });
+  }
   if (!attached.ok()) {
     // Nothing was written to any device; undo a login made for a record that is not needed.
     if (recordIsNew && !record.portalAddress.empty()) {
@@ -132,6 +153,31 @@ Status NodeVolumes::stageIscsi(const StageRequest& request,
                                     split.mkfsMs, split.mountMs);
   return absl::OkStatus();
 }
+
+// ---- multipath (issue #16): what the record holds of a multipath attach.
+void NodeVolumes::recordPaths(AttachRecord& record,
+                              const std::vector<std::pair<std::string, int>>& portals) {
+  record.multipath = true;
+  record.paths.clear();
+  for (const auto& [address, port] : portals) {
+    AttachRecord::Path p;
+    p.address = address;
+    p.port = port;
+    record.paths.push_back(p);
+  }
+  record.portalAddress = portals.front().first;  // single-path readers see the first path
+  record.portalPort = portals.front().second;
+}
+
+void NodeVolumes::recordMap(AttachRecord& record, const IscsiAttacher::Attached& attached) {
+  for (size_t i = 0; i < record.paths.size() && i < attached.paths.size(); ++i) {
+    record.paths[i].sid = attached.paths[i].session.sid;
+    record.paths[i].devnode = attached.paths[i].device.devnode;
+  }
+  record.mapName = attached.map ? attached.map->name : "";
+  record.mapUuid = attached.map ? attached.map->uuid : "";
+}
+// ---- end multipath
 
 Status NodeVolumes::mountFilesystem(const StageRequest& request, const std::string& fsType,
                                     const IscsiVolumeContext& context, const BlockDevice& device,

@@ -73,6 +73,10 @@ class NodeVolumes {
                          const IscsiVolumeContext& context, const BlockDevice& device,
                          StageSplit* split);
   Status rollback(const AttachRecord& record, bool recordIsNew, bool createdSession);
+  // Multipath: the record's paths (before any login) and, after the attach, sessions and map.
+  static void recordPaths(AttachRecord& record,
+                          const std::vector<std::pair<std::string, int>>& portals);
+  static void recordMap(AttachRecord& record, const IscsiAttacher::Attached& attached);
   // Unmounts every mount stacked at `path` (resolved below the kubelet directory; a missing
   // parent means nothing is mounted). With `owner`, a mount that is not that volume's is left
   // alone and reported as FailedPrecondition.
@@ -86,8 +90,9 @@ class NodeVolumes {
   // FailedPrecondition naming a place the volume is still mounted other than its staging path.
   Status refuseWhilePublished(const AttachRecord& record);
   Status dropTarget(AttachRecord& record, const std::string& path);
+  // `degraded`: abnormal only because some (not all) multipath paths are down; the device works.
   StatusOr<VolumeCondition> liveCondition(const AttachRecord& record, const std::string& path,
-                                          std::string* devnode);
+                                          std::string* devnode, bool* degraded);
   int64_t now() const;
 
   StageEnv env_;

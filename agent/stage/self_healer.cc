@@ -21,7 +21,44 @@ int64_t SelfHealer::now() const {
       .count();
 }
 
+// Multipath: each recorded path on its own. A path whose session is gone is logged in to again;
+// a path whose disk is missing gets a precise scan; multipathd puts the path back into the map.
+// The condition says how many paths are down while the others still carry the I/O.
+void SelfHealer::healMultipath(const AttachRecord& r, PassResult* result) {
+  for (const auto& p : r.paths) {
+    auto where = attacher_.locateAt(r, p.address, p.port);
+    if (!where.ok()) continue;  // reported through locatePaths below
+    if (!where->session) {
+      ++result->relogins;
+      auto session = attacher_.reloginPath(r, p);
+      if (!session.ok()) {
+        TNAS_LOG(Warn).kv("path", p.address).kv("error", std::string(session.status().message()))
+            << "path re-login failed";
+        continue;
+      }
+      TNAS_LOG(Info).kv("path", p.address).kv("sid", session->sid) << "path re-logged in";
+      where = attacher_.locateAt(r, p.address, p.port);
+      if (!where.ok()) continue;
+    }
+    if (where->session && where->session->state == "LOGGED_IN" && !where->device &&
+        where->address) {
+      ++result->rescans;
+      auto device = env_.blocks.waitForLun(*where->address, config_.lunWaitTimeout);
+      if (device.ok()) {
+        TNAS_LOG(Info).kv("device", device->devnode) << "path disk is back";
+      }
+    }
+  }
+  auto paths = attacher_.locatePaths(r);
+  VolumeCondition c =
+      paths.ok() ? IscsiAttacher::pathsCondition(r, *paths)
+                 : VolumeCondition{true, "cannot check: " + std::string(paths.status().message())};
+  if (c.abnormal) ++result->abnormal;
+  health_.set(r.volumeId, c);
+}
+
 void SelfHealer::healIscsi(const AttachRecord& r, PassResult* result) {
+  if (r.multipath) return healMultipath(r, result);
   auto where = attacher_.locate(r);
   if (!where.ok()) {
     health_.set(r.volumeId,
@@ -140,7 +177,9 @@ SelfHealer::PassResult SelfHealer::runOnce() {
     std::set<std::string> used;
     if (current.ok()) {
       for (const auto& r : *current) {
-        if (r.isIscsi()) used.insert(sessionKey(r.iqn, r.portalAddress, r.portalPort));
+        for (const auto& key : *owned) {
+          if (r.usesSession(key)) used.insert(key);  // every path of a multipath record too
+        }
       }
     }
     for (const auto& key : *owned) {

@@ -5,6 +5,8 @@
 //  - staged iSCSI volume: session gone → log in again (CHAP from the record); session in FAILED →
 //    reported (iscsid recovers it); LUN missing → a precise scan of exactly that H:C:T:L; the
 //    result is published to VolumeHealth for NodeGetVolumeStats;
+//  - staged multipath iSCSI volume: the same per recorded path (a lost path session is logged in
+//    again); "k of n iSCSI paths down" is reported while the map still carries the I/O;
 //  - staged NFS volume: stale mount → reported;
 //  - "attaching" records older than StageConfig::abandonedAfter (a crash mid-stage) and
 //    "detaching" records (an interrupted unstage) are cleaned up like an unstage;
@@ -49,6 +51,7 @@ class SelfHealer {
 
  private:
   void healIscsi(const AttachRecord& record, PassResult* result);
+  void healMultipath(const AttachRecord& record, PassResult* result);
   void loop(std::chrono::milliseconds interval);
   int64_t now() const;
 

@@ -13,6 +13,7 @@
 
 #include "agent/block/block_devices.h"
 #include "agent/block/filesystems.h"
+#include "agent/block/multipath_maps.h"
 #include "agent/iscsi/initiator.h"
 #include "agent/mount/mounter.h"
 #include "agent/stage/attach_record.h"
@@ -29,6 +30,8 @@ struct StageConfig {
   std::function<StatusOr<std::string>(const std::string&)> resolve;
   // Records left in "attaching" longer than this (a crash mid-stage) are cleaned up by the healer.
   std::chrono::seconds abandonedAfter{600};
+  // Multipath volumes: how long to wait for multipathd to assemble the map from the paths.
+  std::chrono::milliseconds multipathWait{20000};
 };
 
 // The seams every flow works through (all thread-safe; owned by main).
@@ -40,6 +43,8 @@ struct StageEnv {
   common::Clock& clock;
   AttachRecordStore& records;
   common::InFlight& inflight;  // shared by the flows and the self-healing loop
+  // dm-multipath maps (multipath volumes, docs/multipath.md); null: multipath volumes are refused.
+  MultipathMaps* multipath = nullptr;
 };
 
 using StringMap = std::map<std::string, std::string>;

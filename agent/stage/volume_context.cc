@@ -104,6 +104,12 @@ StatusOr<IscsiVolumeContext> parseIscsiContext(const StringMap& context) {
   if (c.serial.empty() && c.naa.empty()) {
     return bad("serial", "is missing: the LUN's identity cannot be verified without serial or naa");
   }
+  std::string multipath = get(context, "multipath");
+  if (multipath == "true") {
+    c.multipath = true;
+  } else if (!multipath.empty() && multipath != "false") {
+    return bad("multipath", "must be \"true\" or \"false\"");
+  }
   for (absl::string_view o : absl::StrSplit(get(context, "mkfsOptions"), ' ', absl::SkipEmpty())) {
     c.mkfsOptions.emplace_back(o);
   }

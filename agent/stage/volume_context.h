@@ -11,6 +11,8 @@
 //   serial       the LUN's VPD page 0x80 unit serial   (serial and/or naa required)
 //   naa          a page 0x83 designator, "naa.<hex>"   (compared case-insensitively)
 //   mkfsOptions  extra mkfs options, space-separated (validated by Filesystems::format)
+//   multipath    "true": log in to every portal and stage the dm-multipath map that holds all
+//                paths (docs/multipath.md); absent or "false": the first portal that works
 //   NFS:
 //   server       NFS server host name or address       (required)
 //   share        export path, absolute                 (required)
@@ -44,6 +46,7 @@ struct IscsiVolumeContext {
   std::string serial;
   std::string naa;
   std::vector<std::string> mkfsOptions;
+  bool multipath = false;
 };
 
 struct NfsVolumeContext {

@@ -14,6 +14,12 @@ StatusOr<uint64_t> NodeVolumes::expand(const std::string& volumeId, const std::s
     return absl::NotFoundError("volume " + volumeId + " is not staged on this node");
   }
   if (!record->isIscsi()) return uint64_t{0};  // NFS: the quota grew on the server
+  if (record->multipath) {
+    return absl::FailedPreconditionError(
+        "volume " + volumeId +
+        ": online expansion of multipath volumes is not supported yet (docs/multipath.md); "
+        "unstage, expand and stage it again");
+  }
   TNAS_ASSIGN_OR_RETURN(auto where, attacher_.locate(*record));
   if (!where.device) {
     return absl::UnavailableError("volume " + volumeId + ": " + where.problem + "; retry later");
@@ -30,22 +36,37 @@ StatusOr<uint64_t> NodeVolumes::expand(const std::string& volumeId, const std::s
 }
 
 StatusOr<VolumeCondition> NodeVolumes::liveCondition(const AttachRecord& record,
-                                                     const std::string& path,
-                                                     std::string* devnode) {
+                                                     const std::string& path, std::string* devnode,
+                                                     bool* degraded) {
   if (!record.isIscsi()) {
     if (env_.mounter.isStale(path)) {
       return VolumeCondition{true, "NFS mount at " + path + " is stale (server unreachable)"};
     }
     return VolumeCondition{false, "NFS mount is healthy"};
   }
-  TNAS_ASSIGN_OR_RETURN(auto where, attacher_.locate(record));
-  if (!where.session) return VolumeCondition{true, where.problem};
-  if (where.session->state != "LOGGED_IN") {
-    return VolumeCondition{true, "iSCSI session to " + record.iqn + " is " + where.session->state +
-                                     " (iscsid is reconnecting)"};
+  std::optional<VolumeCondition> pathsDown;  // multipath: some paths down, the map still works
+  if (record.multipath) {
+    TNAS_ASSIGN_OR_RETURN(auto where, attacher_.locatePaths(record));
+    VolumeCondition c = IscsiAttacher::pathsCondition(record, where);
+    if (c.abnormal && (where.up == 0 || (!record.mapUuid.empty() && !where.map))) return c;
+    if (c.abnormal) pathsDown = c;
+    if (where.map) {
+      *devnode = where.map->devnode;
+    } else {
+      for (const auto& l : where.paths) {
+        if (l.device && devnode->empty()) *devnode = l.device->devnode;
+      }
+    }
+  } else {
+    TNAS_ASSIGN_OR_RETURN(auto where, attacher_.locate(record));
+    if (!where.session) return VolumeCondition{true, where.problem};
+    if (where.session->state != "LOGGED_IN") {
+      return VolumeCondition{true, "iSCSI session to " + record.iqn + " is " +
+                                       where.session->state + " (iscsid is reconnecting)"};
+    }
+    if (!where.device) return VolumeCondition{true, where.problem};
+    *devnode = where.device->devnode;
   }
-  if (!where.device) return VolumeCondition{true, where.problem};
-  *devnode = where.device->devnode;
   if (!record.block) {
     // A disk deleted under a mounted filesystem keeps its name and numbers until the unmount, so a
     // rescan (self-healing) brings the LUN back as another disk while the staged filesystem stays
@@ -66,6 +87,11 @@ StatusOr<VolumeCondition> NodeVolumes::liveCondition(const AttachRecord& record,
   if (!record.block && env_.mounter.isStale(path)) {
     return VolumeCondition{true, "filesystem at " + path + " does not answer"};
   }
+  if (pathsDown) {
+    *degraded = true;
+    return *pathsDown;
+  }
+  if (record.multipath) return VolumeCondition{false, "all iSCSI paths and the map are healthy"};
   return VolumeCondition{false, "iSCSI session and LUN are healthy"};
 }
 
@@ -97,7 +123,8 @@ StatusOr<VolumeStats> NodeVolumes::stats(const std::string& volumeId,
   VolumeStats out;
   out.block = record->block;
   std::string devnode;
-  auto live = liveCondition(*record, volumePath, &devnode);
+  bool degraded = false;
+  auto live = liveCondition(*record, volumePath, &devnode, &degraded);
   if (live.ok()) {
     out.condition = *live;
   } else {
@@ -108,7 +135,8 @@ StatusOr<VolumeStats> NodeVolumes::stats(const std::string& volumeId,
                         : VolumeCondition{true, "cannot check the volume: " +
                                                     std::string(live.status().message())};
   }
-  if (out.condition.abnormal) return out;  // do not touch a sick device or mount
+  // Do not touch a sick device or mount; a multipath volume with a path down still serves I/O.
+  if (out.condition.abnormal && !degraded) return out;
   if (record->block) {
     TNAS_ASSIGN_OR_RETURN(out.sizeBytes, env_.filesystems.deviceSize(devnode));
   } else {

@@ -74,6 +74,7 @@ std::map<std::string, std::string> buildContext(Backend& backend, const VolumePa
   std::string naa = naaDesignator(extent.naa);
   if (!naa.empty()) ctx["naa"] = naa;
   if (!params.iscsi.mkfsOptions.empty()) ctx["mkfsOptions"] = params.iscsi.mkfsOptions;
+  if (params.iscsi.multipath) ctx["multipath"] = "true";
   return ctx;
 }
 

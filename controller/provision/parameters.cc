@@ -25,8 +25,8 @@ const std::set<std::string> kMetadataKeys = {"csi.storage.k8s.io/pvc/name",
                                              "csi.storage.k8s.io/pvc/namespace",
                                              "csi.storage.k8s.io/pv/name"};
 const std::set<std::string> kIscsiKeys = {
-    "volblocksize",      "sparse",    "compression", "deduplication", "sync",   "extentBlocksize",
-    "extentInsecureTpc", "extentXen", "extentRpm",   "mkfsOptions",   "portals"};
+    "volblocksize",      "sparse",    "compression", "deduplication", "sync",    "extentBlocksize",
+    "extentInsecureTpc", "extentXen", "extentRpm",   "mkfsOptions",   "portals", "multipath"};
 const std::set<std::string> kNfsKeys = {
     "nfsReservation", "nfsNetworks",    "nfsHosts",    "nfsMaprootUser", "nfsMaprootGroup",
     "nfsMapallUser",  "nfsMapallGroup", "nfsSecurity", "nfsVersion",     "nfsExportPerNode"};
@@ -174,6 +174,8 @@ Status parseIscsi(const StringMap& p, IscsiParameters* out) {
         }
       }
       out->mkfsOptions = value;
+    } else if (key == "multipath") {  // the node stages the dm-multipath map (docs/multipath.md)
+      TNAS_ASSIGN_OR_RETURN(out->multipath, parseBool(key, value));
     } else if (key == "portals") {
       out->portals = splitList(value);
       if (out->portals.empty()) return invalid(key, value, "comma-separated host:port");

@@ -29,6 +29,7 @@ struct IscsiParameters {
   std::string extentRpm = "SSD";
   std::string mkfsOptions;           // passed through to the node in the volume context
   std::vector<std::string> portals;  // host:port; empty = the backend's portals
+  bool multipath = false;            // the node logs in to every portal and stages the dm map
 };
 
 struct NfsParameters {

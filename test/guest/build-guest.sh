@@ -18,7 +18,8 @@ log() { echo "build-guest: $*" >&2; }
 MODULES=(virtio_pci virtio_blk virtio_console 9pnet_virtio 9p
   scsi_transport_iscsi libiscsi iscsi_tcp sd_mod
   configfs target_core_mod iscsi_target_mod target_core_file
-  nfs nfsv3 nfsv4 nfsd ext4 xfs loop crc32c_generic)
+  nfs nfsv3 nfsv4 nfsd ext4 xfs loop crc32c_generic
+  dm_mod dm_multipath dm_round_robin dm_service_time scsi_dh_alua)
 
 need_tools() {
   local missing=()

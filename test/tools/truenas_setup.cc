@@ -4,11 +4,12 @@
 // the simulator.
 //
 //   tnas-truenas-setup --url ws://127.0.0.1:PORT --api-key-file F --dataset tank/k8s
-//                      [--portal-ip 127.0.0.1] [--service iscsitarget] [--service nfs]
+//                      [--portal-ip 127.0.0.1[,127.0.0.2…]] [--service iscsitarget] [--service nfs]
 #include <cstdio>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_split.h"
 #include "common/base/clock.h"
 #include "controller/truenas/truenas_client.h"
 #include "controller/truenas/ws_connection.h"
@@ -72,13 +73,17 @@ int main(int argc, char** argv) {
   if (!portalIp.empty()) {
     auto portals = api.listIscsiPortals();
     if (!portals.ok()) return fail("list iSCSI portals", portals.status());
+    // One portal, one listen entry per address (comma-separated: a multipath portal; TrueNAS
+    // keeps every listen IP of a portal, ref:src/middlewared/middlewared/plugins/iscsi_/
+    // portal.py:59-68 at TS-25.04.2.6, and the target listens on each).
+    std::vector<std::string> ips = absl::StrSplit(portalIp, ',', absl::SkipEmpty());
     bool found = false;
     for (const auto& p : *portals) {
-      for (const auto& l : p.listen) found = found || l.ip == portalIp;
+      for (const auto& l : p.listen) found = found || l.ip == ips.front();
     }
     if (!found) {
       tn::IscsiPortalCreateSpec spec;
-      spec.listenIps = {portalIp};
+      spec.listenIps = ips;
       spec.comment = "truenas-csi";
       auto created = api.createIscsiPortal(spec);
       if (!created.ok()) return fail("create iSCSI portal on " + portalIp, created.status());

@@ -9,7 +9,9 @@
 #       STACK_CONTROLLER_METRICS / STACK_NODE_METRICS (http://… of each binary's /metrics).
 # Functions: stack_start_node [extra agent args], stack_stop_node [signal], stack_e2e_args.
 # Env: TNAS_E2E_PERSONALITY (default 25.10), TNAS_RESULTS_DIR (logs and reports),
-#      STACK_NODE_ARGS (array, set before stack_start: extra node agent arguments).
+#      STACK_NODE_ARGS (array, set before stack_start: extra node agent arguments),
+#      STACK_PORTAL_IPS (default 127.0.0.1; comma-separated: one TrueNAS portal listening on each,
+#      the first is the controller's --portal).
 
 STACK_BUILD="$1"
 STACK_RESULTS="${TNAS_RESULTS_DIR:-/tmp/tnas-e2e-results}"
@@ -30,6 +32,7 @@ STACK_NODE_METRICS=http://127.0.0.1:9811
 STACK_PIDS=()
 STACK_NODE_PID=
 [[ -v STACK_NODE_ARGS ]] || STACK_NODE_ARGS=()
+STACK_PORTAL_IPS="${STACK_PORTAL_IPS:-127.0.0.1}"
 
 stack_ms() { date +%s%3N; }
 
@@ -104,7 +107,7 @@ stack_start() {
   echo "simulator $STACK_PERSONALITY at $url after $(($(stack_ms) - t)) ms"
   # What an admin does on TrueNAS before installing the driver, through our own client.
   "$STACK_SETUP_BIN" --url "$url" --api-key-file "$STACK_KEY" --dataset tank/k8s \
-    --portal-ip 127.0.0.1 --service iscsitarget --service nfs ||
+    --portal-ip "$STACK_PORTAL_IPS" --service iscsitarget --service nfs ||
     { echo "TrueNAS setup failed"; return 1; }
   # The TrueNAS calls the setup made, so the controller's own can be told apart later.
   python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1]).read().decode())' \
@@ -112,7 +115,7 @@ stack_start() {
 
   t=$(stack_ms)
   "$STACK_CONTROLLER_BIN" --endpoint "$STACK_CONTROLLER_EP" --truenas-url "$url" \
-    --api-key-file "$STACK_KEY" --parent-dataset tank/k8s --portal 127.0.0.1:3260 \
+    --api-key-file "$STACK_KEY" --parent-dataset tank/k8s --portal "${STACK_PORTAL_IPS%%,*}:3260" \
     --log-level debug --metrics-address "${STACK_CONTROLLER_METRICS#http://}" \
     >"$STACK_RESULTS/controller.log" 2>&1 &
   STACK_PIDS+=($!)

@@ -32,6 +32,7 @@ TEST(Parameters, ParsesEveryIscsiParameter) {
                                   {"extentRpm", "7200"},
                                   {"mkfsOptions", "-m 0 -E nodiscard"},
                                   {"portals", "10.0.0.5:3260, 10.0.1.5:3260"},
+                                  {"multipath", "true"},
                                   {"csi.storage.k8s.io/pvc/name", "data"}});
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ(p->backend, "fast");
@@ -46,6 +47,7 @@ TEST(Parameters, ParsesEveryIscsiParameter) {
   EXPECT_TRUE(p->iscsi.extentXen);
   EXPECT_EQ(p->iscsi.extentRpm, "7200");
   EXPECT_EQ(p->iscsi.portals, (std::vector<std::string>{"10.0.0.5:3260", "10.0.1.5:3260"}));
+  EXPECT_TRUE(p->iscsi.multipath);
   EXPECT_EQ(p->pvcName, "data");
 }
 
@@ -91,6 +93,8 @@ TEST(Parameters, RejectsWithTheParameterNamed) {
       {{{"protocol", "iscsi"}, {"compression", "brotli"}}, "compression"},
       {{{"protocol", "iscsi"}, {"extentBlocksize", "8192"}}, "extentBlocksize"},
       {{{"protocol", "iscsi"}, {"extentRpm", "fast"}}, "extentRpm"},
+      {{{"protocol", "iscsi"}, {"multipath", "yes"}}, "multipath"},
+      {{{"protocol", "nfs"}, {"multipath", "true"}}, "multipath"},
       {{{"protocol", "iscsi"}, {"mkfsOptions", "-F"}}, "mkfsOptions"},
       {{{"protocol", "iscsi"}, {"mkfsOptions", "-m $(reboot)"}}, "mkfsOptions"},
       {{{"protocol", "iscsi"}, {"csi.storage.k8s.io/fstype", "btrfs"}}, "fstype"},

@@ -3,6 +3,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 namespace tnascsi::agent::fakes {
 namespace {
 
@@ -75,6 +77,7 @@ bool FakeKernel::isMounted(const std::string& target) const {
 
 Status FakeKernel::failureLocked(const std::string& op) {
   ++calls[op];
+  journal.push_back(op);
   auto it = failures.find(op);
   return it == failures.end() ? absl::OkStatus() : it->second;
 }
@@ -104,6 +107,9 @@ FakeDevice* FakeKernel::createDeviceLocked(int sid, int lun) {
   d.device.model = "iSCSI Disk";
   d.device.state = "running";
   d.device.identity.serial = l->second.serial;
+  if (auto via = t->second.serialVia.find(s->second.address); via != t->second.serialVia.end()) {
+    d.device.identity.serial = via->second;
+  }
   d.device.identity.designators = l->second.designators;
   auto [it, inserted] = devices.emplace(d.device.devnode, d);
   return &it->second;
@@ -117,6 +123,12 @@ FakeDevice* FakeKernel::deviceAtLocked(const ScsiAddress& address) {
 }
 
 FakeLun* FakeKernel::backingLocked(const FakeDevice& device) {
+  if (!device.mapOf.empty()) {
+    auto t = targets.find(device.mapOf);
+    if (t == targets.end()) return nullptr;
+    auto l = t->second.luns.find(device.lun);
+    return l == t->second.luns.end() ? nullptr : &l->second;
+  }
   auto s = sessions.find(device.sid);
   if (s == sessions.end()) return nullptr;
   auto t = targets.find(s->second.targetIqn);
@@ -143,8 +155,11 @@ StatusOr<IscsiSession> FakeIscsiInitiator::login(const LoginRequest& request) {
   k_.loginRequests.push_back(request);
   TNAS_RETURN_IF_ERROR(k_.failureLocked("login"));
   auto t = k_.targets.find(request.targetIqn);
-  if (t == k_.targets.end() || !t->second.reachable || t->second.address != request.address ||
-      t->second.port != request.port) {
+  bool portal = t != k_.targets.end() &&
+                (t->second.address == request.address ||
+                 std::find(t->second.moreAddresses.begin(), t->second.moreAddresses.end(),
+                           request.address) != t->second.moreAddresses.end());
+  if (!portal || !t->second.reachable || t->second.port != request.port) {
     return absl::UnavailableError("iSCSI login to " + request.targetIqn + " failed: no target");
   }
   for (const auto& [sid, s] : k_.sessions) {
@@ -486,6 +501,92 @@ bool FakeMounter::isStale(const std::string& target) {
   std::lock_guard<std::mutex> lock(k_.mu);
   ++k_.calls["isStale"];
   return k_.staleMounts.count(target) != 0;
+}
+
+// ---------------------------------------------------------------- FakeMultipathMaps
+namespace {
+
+MultipathMap mapOfDevice(const FakeDevice& d) {
+  MultipathMap m;
+  m.sysname = d.device.sysname;
+  m.devnode = d.device.devnode;
+  m.name = d.mapName;
+  m.uuid = "mpath-" + d.mapName;
+  m.slaves = d.slaves;
+  m.sizeBytes = d.device.sizeBytes;
+  return m;
+}
+
+}  // namespace
+
+StatusOr<MultipathMap> FakeMultipathMaps::waitForMap(const std::vector<std::string>& paths,
+                                                     std::chrono::milliseconds) {
+  std::lock_guard<std::mutex> lock(k_.mu);
+  TNAS_RETURN_IF_ERROR(k_.failureLocked("waitForMap"));
+  std::vector<std::string> want = paths;
+  std::sort(want.begin(), want.end());
+  for (const auto& [node, d] : k_.devices) {
+    if (!d.mapOf.empty() && d.slaves == want) return mapOfDevice(d);
+  }
+  std::vector<FakeDevice*> disks;
+  for (const auto& p : want) {
+    for (auto& [node, d] : k_.devices) {
+      if (d.mapOf.empty() && d.device.sysname == p) disks.push_back(&d);
+    }
+  }
+  if (!k_.multipathd || disks.size() != want.size() || disks.empty()) {
+    return absl::DeadlineExceededError("no dm-multipath map holds the paths");
+  }
+  auto s = k_.sessions.find(disks.front()->sid);
+  if (s == k_.sessions.end()) return absl::DeadlineExceededError("path has no session");
+  FakeDevice m = *disks.front();
+  m.sid = -1;
+  m.mapOf = s->second.targetIqn;
+  m.mapName = "3" + m.device.identity.serial;
+  m.slaves = want;
+  m.device.sysname = "dm-" + std::to_string(k_.nextMap++);
+  m.device.devnode = "/dev/" + m.device.sysname;
+  m.device.address = ScsiAddress{-2, 0, 0, m.lun};
+  for (FakeDevice* d : disks) d->hasHolders = true;
+  k_.devices.emplace(m.device.devnode, m);
+  return mapOfDevice(m);
+}
+
+StatusOr<std::optional<MultipathMap>> FakeMultipathMaps::findByUuid(const std::string& uuid) {
+  std::lock_guard<std::mutex> lock(k_.mu);
+  TNAS_RETURN_IF_ERROR(k_.failureLocked("findMap"));
+  for (const auto& [node, d] : k_.devices) {
+    if (!d.mapOf.empty() && "mpath-" + d.mapName == uuid) {
+      return std::optional<MultipathMap>(mapOfDevice(d));
+    }
+  }
+  return std::optional<MultipathMap>();
+}
+
+Status FakeMultipathMaps::removeMap(const std::string& name) {
+  std::lock_guard<std::mutex> lock(k_.mu);
+  TNAS_RETURN_IF_ERROR(k_.failureLocked("removeMap"));
+  for (auto it = k_.devices.begin(); it != k_.devices.end(); ++it) {
+    if (it->second.mapOf.empty() || it->second.mapName != name) continue;
+    std::vector<std::string> slaves = it->second.slaves;
+    k_.devices.erase(it);
+    for (auto& [node, d] : k_.devices) {
+      if (std::find(slaves.begin(), slaves.end(), d.device.sysname) != slaves.end()) {
+        d.hasHolders = false;
+      }
+    }
+    return absl::OkStatus();
+  }
+  return absl::OkStatus();
+}
+
+std::vector<MultipathMap> FakeMultipathMaps::maps() const {
+  std::lock_guard<std::mutex> lock(k_.mu);
+  std::vector<MultipathMap> out;
+  for (const auto& [node, d] : k_.devices) {
+    if (!d.mapOf.empty()) out.push_back(mapOfDevice(d));
+  }
+  return out;
 }
 
 }  // namespace tnascsi::agent::fakes

@@ -18,6 +18,7 @@
 
 #include "agent/block/block_devices.h"
 #include "agent/block/filesystems.h"
+#include "agent/block/multipath_maps.h"
 #include "agent/iscsi/initiator.h"
 #include "agent/mount/mounter.h"
 
@@ -50,6 +51,10 @@ struct FakeTarget {
   std::string chapUser;  // when set, logins must present exactly these credentials
   std::string chapSecret;
   bool reachable = true;
+  // Multipath: further portal addresses of the same target, and a serial the LUNs report through
+  // one portal address (a path that is not the same LUN).
+  std::vector<std::string> moreAddresses;
+  std::map<std::string, std::string> serialVia;
 };
 
 struct FakeDevice {
@@ -57,6 +62,11 @@ struct FakeDevice {
   int sid = -1;
   int lun = 0;
   bool hasHolders = false;
+  // A dm-multipath map (FakeMultipathMaps): the IQN whose LUN it carries, its name and the path
+  // disks it holds. Maps have no session (sid -1) and survive logouts, as in the kernel.
+  std::string mapOf;
+  std::string mapName;
+  std::vector<std::string> slaves;
 };
 
 class FakeKernel {
@@ -92,6 +102,10 @@ class FakeKernel {
   std::map<std::string, int> calls;
   std::vector<LoginRequest> loginRequests;
   std::vector<std::pair<std::string, std::vector<std::string>>> formats;  // fsType, options
+  // Every operation in call order (what failureLocked saw), for ordering assertions.
+  std::vector<std::string> journal;
+  bool multipathd = true;  // false: no map ever appears (multipathd not running)
+  int nextMap = 0;
 
   // --- helpers for tests (lock internally) ---
   int count(const std::string& op) const;
@@ -179,6 +193,22 @@ class FakeMounter final : public Mounter {
   FakeKernel& k_;
 };
 
+// multipathd + device-mapper: waitForMap assembles a map over path disks that exist (when
+// `multipathd`), holding them (removeLun then refuses, as sysfs delete of a held disk would).
+class FakeMultipathMaps final : public MultipathMaps {
+ public:
+  explicit FakeMultipathMaps(FakeKernel& kernel) : k_(kernel) {}
+  StatusOr<MultipathMap> waitForMap(const std::vector<std::string>& paths,
+                                    std::chrono::milliseconds timeout) override;
+  StatusOr<std::optional<MultipathMap>> findByUuid(const std::string& uuid) override;
+  Status removeMap(const std::string& name) override;
+  // The maps present now (test helper; locks).
+  std::vector<MultipathMap> maps() const;
+
+ private:
+  FakeKernel& k_;
+};
+
 // All four fakes over one kernel, for convenience.
 struct FakeHost {
   FakeKernel kernel;
@@ -186,6 +216,7 @@ struct FakeHost {
   FakeBlockDevices blocks{kernel};
   FakeFilesystems filesystems{kernel};
   FakeMounter mounter{kernel};
+  FakeMultipathMaps multipath{kernel};
 };
 
 }  // namespace tnascsi::agent::fakes

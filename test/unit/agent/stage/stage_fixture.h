@@ -53,7 +53,7 @@ class StageTest : public ::testing::Test {
     attacher_.reset();
     inflight_ = std::make_unique<common::InFlight>();
     StageEnv env{host_.initiator, host_.blocks, host_.filesystems, host_.mounter,
-                 clock_,          store_,       *inflight_};
+                 clock_,          store_,       *inflight_,        &host_.multipath};
     attacher_ = std::make_unique<IscsiAttacher>(env, config_);
     volumes_ = std::make_unique<NodeVolumes>(env, config_, *attacher_, health_);
     healer_ = std::make_unique<SelfHealer>(env, config_, *attacher_, health_);
