@@ -42,6 +42,19 @@ StatusOr<truenas::Capabilities> Backend::capabilities() {
   return *capabilities_;
 }
 
+StatusOr<bool> Backend::poolIsDraid() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!draid_) {
+    const std::string pool = config_.parentDataset.substr(0, config_.parentDataset.find('/'));
+    auto found = api_.getPool(pool);
+    if (!found.ok() && found.status().code() != StatusCode::kNotFound) {
+      return common::annotate(found.status(), "reading the topology of pool " + pool);
+    }
+    draid_ = found.ok() && found->draid;
+  }
+  return *draid_;
+}
+
 StatusOr<size_t> Backend::maxLeafLength() {
   TNAS_ASSIGN_OR_RETURN(truenas::Capabilities caps, capabilities());
   NamingLimits limits;

@@ -52,6 +52,10 @@ class Backend {
   // listening on its address or on 0.0.0.0/::, else the only portal); starts the iscsitarget
   // service once. FailedPrecondition when no portal matches and several exist.
   StatusOr<IscsiSetup> iscsiSetup();
+  // Whether the pool of the parent dataset has a dRAID data vdev (one pool.query, then cached: a
+  // pool's data vdev types change only when an administrator adds vdevs). False when TrueNAS does
+  // not know the pool (the dataset create then says so).
+  StatusOr<bool> poolIsDraid();
   // Starts the nfs service once.
   Status ensureNfsService();
   // False when the backend answered neither versionInfo nor ping.
@@ -66,6 +70,7 @@ class Backend {
   std::optional<truenas::Capabilities> capabilities_;  // guarded by mu_
   std::optional<IscsiSetup> iscsi_;                    // guarded by mu_
   bool nfsStarted_ = false;                            // guarded by mu_
+  std::optional<bool> draid_;                          // guarded by mu_
   std::shared_mutex exportsGate_;
 };
 

@@ -55,6 +55,23 @@ StatusOr<int64_t> ensureAuth(TrueNasApi& api, const std::string& dataset,
                                       std::to_string(baseAuthTag(dataset)) + " for " + dataset);
 }
 
+// TrueNAS refuses a zvol on a dRAID pool with a volblocksize below 32K ("Volume block size must be
+// greater than or equal to 32K for dRAID pools", TS-24.10.2.4:src/middlewared/middlewared/plugins/
+// pool_/dataset.py:377-382; TS-25.04.2.6 :386-391; TS-25.10.0 :315-320). Checked before anything
+// is made so the refusal names the StorageClass parameter.
+Status checkVolblocksizeForPool(Backend& backend, uint64_t volblocksize) {
+  constexpr uint64_t kDraidMinimum = 32 * 1024;
+  if (volblocksize >= kDraidMinimum) return absl::OkStatus();
+  TNAS_ASSIGN_OR_RETURN(bool draid, backend.poolIsDraid());
+  if (!draid) return absl::OkStatus();
+  const std::string& parent = backend.config().parentDataset;
+  return absl::InvalidArgumentError(
+      "StorageClass parameter volblocksize " + std::to_string(volblocksize / 1024) +
+      "K is below 32K, the smallest TrueNAS accepts for zvols on the dRAID pool " +
+      parent.substr(0, parent.find('/')) +
+      "; set volblocksize to 32K or more (the TrueNAS default there is 128K)");
+}
+
 void sweepUnrecordedGroups(TrueNasApi& api, const std::string& dataset) {
   std::optional<int64_t> recorded;
   auto zvol = api.getDataset(dataset);
@@ -193,6 +210,9 @@ StatusOr<VolumeInfo> IscsiProvisioner::create(const CreatePlan& plan) {
   TrueNasApi& api = backend.api();
   // No leftover sweep while this create's group or target has nothing referencing it yet.
   std::shared_lock<std::shared_mutex> gate(backend.exportsGate());
+  if (!plan.cloneSnapshot) {  // a clone or copy keeps its source's volblocksize
+    TNAS_RETURN_IF_ERROR(checkVolblocksizeForPool(backend, plan.params.iscsi.volblocksize));
+  }
   TNAS_ASSIGN_OR_RETURN(IscsiSetup setup, backend.iscsiSetup());
   std::string iqn = setup.basename + ":" + plan.leaf;
   if (iqn.size() > kMaxIqnLength) {

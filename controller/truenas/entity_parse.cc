@@ -103,6 +103,16 @@ StatusOr<Pool> parsePool(const json::Var& v) {
   p.size = static_cast<uint64_t>(std::max<int64_t>(0, json::getInt(o, "size")));
   p.allocated = static_cast<uint64_t>(std::max<int64_t>(0, json::getInt(o, "allocated")));
   p.free = static_cast<uint64_t>(std::max<int64_t>(0, json::getInt(o, "free")));
+  // pool.is_draid_pool looks at the data groups only (TS-24.10.2.4:src/middlewared/middlewared/
+  // plugins/pool_/pool.py:770-775); pool.query shows them as topology.data[].type, upper-cased.
+  if (ObjectPtr topology = json::getObject(o, "topology")) {
+    if (json::ArrayPtr data = json::getArray(topology, "data")) {
+      for (size_t i = 0; i < data->size(); ++i) {
+        ObjectPtr vdev = json::asObject(data->get(i));
+        if (vdev && json::getString(vdev, "type").rfind("DRAID", 0) == 0) p.draid = true;
+      }
+    }
+  }
   return p;
 }
 

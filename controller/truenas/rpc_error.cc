@@ -128,8 +128,14 @@ StatusCode codeForErrno(int err, const std::string& message) {
   }
   if (alreadyExistsText(l)) return StatusCode::kAlreadyExists;
   if (preconditionText(l)) return StatusCode::kFailedPrecondition;
-  if (contains(l, "does not exist") || contains(l, "not found")) return StatusCode::kNotFound;
+  // A `get` query without a match raises MatchNotFound, which the middleware sends as EINVAL with
+  // its repr as the reason (TS-25.04.2.6:src/middlewared/middlewared/service_exception.py:122-124,
+  // api/base/server/ws_handler/rpc.py:341-355): the one EINVAL that means absence.
+  if (contains(l, "matchnotfound")) return StatusCode::kNotFound;
+  // Any other EINVAL is a refused argument even when its text says "not found" ("Group not
+  // found", "Portal not found in database."): the errno decides, not the wording.
   if (err == kEINVAL) return StatusCode::kInvalidArgument;
+  if (contains(l, "does not exist") || contains(l, "not found")) return StatusCode::kNotFound;
   return StatusCode::kInternal;
 }
 

@@ -223,6 +223,11 @@ struct Pool {
   uint64_t size = 0;
   uint64_t allocated = 0;
   uint64_t free = 0;
+  // A data vdev is dRAID: pool.query topology.data[].type "DRAID" (libzfs "draid" upper-cased,
+  // TS-24.10.2.4:src/middlewared/middlewared/plugins/pool_/topology.py:53-55). TrueNAS refuses
+  // zvols with a volblocksize below 32K there (plugins/pool_/dataset.py:377-382). CORE has no
+  // dRAID.
+  bool draid = false;
 };
 
 enum class DatasetType { kFilesystem, kVolume };

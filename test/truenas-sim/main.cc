@@ -20,7 +20,7 @@ using tnascsi::sim::SimOptions;
 
 constexpr char kUsage[] =
     "usage: truenas-sim --personality 24.10|25.04|25.10|13.0 --listen HOST:PORT\n"
-    "         --api-key-file FILE --state FILE [--pool NAME:SIZE]...\n"
+    "         --api-key-file FILE --state FILE [--pool NAME:SIZE]... [--draid-pool NAME]...\n"
     "         [--tls-cert PEM --tls-key PEM | --tls-self-signed]\n"
     "         [--backing-exec PROGRAM --backing-root DIR]\n"
     "         [--api-key-user NAME] [--interface-ip IP]... [--treat-loopback-insecure]\n"
@@ -75,6 +75,8 @@ int main(int argc, char** argv) {
           colon == std::string::npos ? std::nullopt : tnascsi::sim::parseSize(v.substr(colon + 1));
       if (!size || colon == 0) return usage("bad --pool '" + v + "' (want NAME:SIZE)");
       o.pools.emplace_back(v.substr(0, colon), *size);
+    } else if (a == "--draid-pool" && next(v)) {
+      o.draidPools.push_back(v);
     } else if (a == "--tls-cert" && next(v)) {
       o.tlsCert = v;
     } else if (a == "--tls-key" && next(v)) {

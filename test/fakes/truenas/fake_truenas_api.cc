@@ -54,7 +54,8 @@ FakeTrueNasApi::FakeTrueNasApi(std::string pool, uint64_t poolSize)
   version_.version = Version::of(25, 4, 2);
   version_.productType = ProductType::kCommunityEdition;
   version_.capabilities.targetDeleteExtents = true;
-  version_.capabilities.maxNfsHostsPerShare = 42;
+  // No hosts/networks cap: TS-25.04.2.6 reverted the 42-entry limiter (only 25.10 has it,
+  // TS-25.10.0:src/middlewared/middlewared/api/v25_04_0/nfs.py:95-102; see version.cc).
   addDataset(pool_);
   IscsiPortal portal;
   portal.id = nextId_++;

@@ -38,6 +38,7 @@ SimBackend::SimBackend(Options options) : options_(std::move(options)) {
   o.personality = options_.personality;
   o.apiKey = kKey;
   o.pools = {{"tank", options_.poolBytes}};
+  if (options_.draid) o.draidPools = {"tank"};
   auto created = sim::SimServer::create(o);
   if (!created.ok()) throw std::runtime_error(created.status().ToString());
   server_ = std::move(*created);

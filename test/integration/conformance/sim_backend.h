@@ -25,6 +25,7 @@ class SimBackend {
     std::string personality = "25.04";
     std::string parent = "tank/k8s";
     int64_t poolBytes = int64_t{1} << 40;
+    bool draid = false;  // the pool's data vdev is dRAID (SCALE personalities only)
     // The controller's connections to the simulator (ConnectionPool size; 1 keeps call counts
     // deterministic).
     int connections = 1;

@@ -123,6 +123,33 @@ TEST_P(ControllerSimRefusals, RefusedCreatesLeaveNothing) {
   }
 }
 
+// Issue #10 item 9: on a dRAID pool TrueNAS refuses zvols below 32K (TS-24.10.2.4:src/middlewared/
+// middlewared/plugins/pool_/dataset.py:377-382). The controller reads the pool topology and refuses
+// the StorageClass's volblocksize before it makes anything; 32K and NFS are fine.
+TEST_P(ControllerSimRefusals, DraidPoolRefusesSmallVolblocksizeBeforeMakingAnything) {
+  if (std::string(GetParam()) == "13.0") GTEST_SKIP() << "CORE 13.0 has no dRAID";
+  SimBackend::Options options;
+  options.personality = GetParam();
+  options.draid = true;
+  start(options);
+  sim_->resetCalls();
+  csi::v1::CreateVolumeResponse resp;
+  grpc::Status s = create(createRequest("pvc-draid", "iscsi"), &resp);  // default 16K
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_NE(s.error_message().find("volblocksize 16K is below 32K"), std::string::npos)
+      << s.error_message();
+  EXPECT_NE(s.error_message().find("dRAID"), std::string::npos) << s.error_message();
+  auto calls = sim_->callsByMethod();
+  EXPECT_EQ(calls["pool.dataset.create"], 0);
+  EXPECT_EQ(calls["iscsi.initiator.create"], 0);
+  EXPECT_EQ(sim_->leftovers(), "");
+  auto big = createRequest("pvc-draid-32k", "iscsi");
+  (*big.mutable_parameters())["volblocksize"] = "32K";
+  s = create(big, &resp);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  createOk("pvc-draid-nfs", "nfs");
+}
+
 // Item 2: a clone from a volume that the request's capacity rules out makes no snapshot.
 TEST_P(ControllerSimRefusals, RefusedCloneFromVolumeMakesNoSnapshot) {
   for (const char* protocol : {"iscsi", "nfs"}) {

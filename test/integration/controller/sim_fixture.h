@@ -31,6 +31,11 @@ class ControllerSimTest : public ::testing::TestWithParam<const char*> {
   void SetUp() override {
     SimBackend::Options options;
     options.personality = GetParam();
+    start(options);
+  }
+  // (Re)starts the simulator with `options` and a controller connected to it.
+  void start(const SimBackend::Options& options) {
+    cut_.reset();
     sim_ = std::make_unique<SimBackend>(options);
     controller::provision::BackendConfig config;
     config.parentDataset = sim_->parent();

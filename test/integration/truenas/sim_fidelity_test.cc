@@ -63,6 +63,31 @@ TEST_P(SimFidelityTest, DatasetQueriesBelowTheParentFindNestedDatasets) {
 }
 
 // CORE 13.0's zfs.snapshot.delete takes only `defer`: sending `recursive` failed every delete.
+// The errno decides the code, not the wording: a `get` query without a match is MatchNotFound
+// (EINVAL, absence: NOT_FOUND); a refused map group ("Group not found", EINVAL on every version)
+// is a bad argument, not a missing object.
+TEST_P(SimFidelityTest, EinvalIsAnArgumentErrorExceptMatchNotFound) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  json::ObjectPtr get = new Poco::JSON::Object();
+  get->set("get", true);
+  StatusOr<json::Var> none = conn_->call(
+      "pool.query",
+      json::makeArray({json::makeArray({json::makeArray(
+                           {std::string("name"), std::string("="), std::string("nope")})}),
+                       json::Var(get)}),
+      deadline);
+  EXPECT_EQ(none.status().code(), StatusCode::kNotFound) << none.status();
+  DatasetCreateSpec fs;
+  fs.name = "tank/einval";
+  ASSERT_TRUE(client_->createDataset(fs).ok());
+  NfsShareSpec share;
+  share.path = "/mnt/tank/einval";
+  share.maprootUser = "root";
+  share.maprootGroup = "no-such-group";
+  StatusOr<NfsShare> made = client_->createNfsShare(share);
+  EXPECT_EQ(made.status().code(), StatusCode::kInvalidArgument) << made.status();
+}
+
 TEST_P(SimFidelityTest, SnapshotDeleteWorksOnEveryVersion) {
   makeVolume("tank/pvc-1");
   makeSnapshot("tank/pvc-1", "s1");

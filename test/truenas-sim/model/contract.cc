@@ -146,16 +146,23 @@ Status Contract::check(const std::string& personality, const std::string& method
   if (it == entries_.end()) return absl::OkStatus();
   const Json& entry = it->second;
   Verrors v;
-  Checker checker(entry.value("strict", false).asBool(), v);
   const Json& spec = entry.value("params");
   const Json args = params.isArray() ? params : Json::array();
+  const bool strict = entry.value("strict", false).asBool();
+  if (args.size() > spec.size()) {
+    // Legacy: CallError (TS-24.10.2.4:src/middlewared/middlewared/schema/processor.py:148);
+    // pydantic: a validation error on "" (TS-25.04.2.6:.../api/base/handler/accept.py:49).
+    const std::string message = "Too many arguments (expected " + std::to_string(spec.size()) +
+                                ", found " + std::to_string(args.size()) + ")";
+    return strict ? validationError(std::nullopt, message) : callError(message);
+  }
+  Checker checker(strict, v);
   for (size_t i = 0; i < spec.size(); ++i) {
     const Json& p = spec.at(i);
     const std::string name = p.value("name").asString();
     if (i >= args.size()) {
       if (p.value("required", false).asBool()) {
-        v.add(name,
-              entry.value("strict", false).asBool() ? "Field required" : "attribute required");
+        v.add(name, strict ? "Field required" : "attribute required");
       }
       continue;
     }

@@ -298,6 +298,18 @@ StatusOr<Json> Model::datasetCreate(const Json& params) {
   } else if (state_.pools.count(n.substr(0, n.find('/'))) == 0) {
     c.error("name", "Parent dataset does not exist for specified name");
   }
+  // dRAID pools (pool.is_draid_pool): a zvol defaults to 128K and may not go below 32K
+  // (TS-24.10.2.4:src/middlewared/middlewared/plugins/pool_/dataset.py:370-382; TS-25.04.2.6
+  // :379-391; TS-25.10.0 :312-320). CORE has no dRAID (the server refuses such a pool).
+  auto poolIt = state_.pools.find(n.substr(0, n.find('/')));
+  if (volume && poolIt != state_.pools.end() && poolIt->second.value("draid", false).asBool()) {
+    if (!c.has("volblocksize")) {
+      vbs = 131072;
+    } else if (vbs < 32768) {
+      c.error("volblocksize",
+              "Volume block size must be greater than or equal to 32K for dRAID pools");
+    }
+  }
   auto existing = state_.datasets.find(n);
   if (existing != state_.datasets.end() &&
       existing->second.value("type").asString() == "FILESYSTEM") {

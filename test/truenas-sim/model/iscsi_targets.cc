@@ -40,7 +40,11 @@ StatusOr<Json> Model::targetCreateOrUpdate(const Json& params, bool update) {
   Verrors v;
   ArgCheck c(data, update ? "iscsi_target_update" : "iscsi_target_create", p.strictModels, v);
   TNAS_SIM_VERRORS_CHECK(v);
-  std::vector<std::string> allowed = {"name", "alias", "mode", "groups", "auth_networks"};
+  // CORE 13.0 targets have no auth_networks (TN-13.0-U6.8:src/middlewared/middlewared/plugins/
+  // iscsi.py:1174-1189: "Field was not expected"); SCALE has them (TS-24.10.2.4:.../plugins/
+  // iscsi_/targets.py:97; TS-25.04.2.6:.../api/v25_04_2/iscsi_target.py:49).
+  std::vector<std::string> allowed = {"name", "alias", "mode", "groups"};
+  if (!p.isCore()) allowed.push_back("auth_networks");
   if (p.targetIscsiParameters) allowed.push_back("iscsi_parameters");
   c.allowOnly(allowed);
   auto name = c.str("name", !update);
@@ -127,7 +131,7 @@ StatusOr<Json> Model::targetCreateOrUpdate(const Json& params, bool update) {
     rec.set("alias", nullptr);
     rec.set("mode", "ISCSI");
     rec.set("groups", Json::array());
-    rec.set("auth_networks", Json::array());
+    if (!p.isCore()) rec.set("auth_networks", Json::array());
     std::set<int64_t> used;
     for (const auto& [tid, t] : state_.targets) used.insert(t.value("rel_tgt_id").asInt());
     int64_t rel = 1;

@@ -84,7 +84,7 @@ void Model::registerMethods() {
   registerNfs();
 }
 
-void Model::addPool(const std::string& name, int64_t sizeBytes) {
+void Model::addPool(const std::string& name, int64_t sizeBytes, bool draid) {
   std::lock_guard<std::mutex> lock(mu_);
   if (state_.pools.count(name)) return;
   Json pool = Json::object();
@@ -92,6 +92,7 @@ void Model::addPool(const std::string& name, int64_t sizeBytes) {
   pool.set("name", name);
   pool.set("size", sizeBytes);
   pool.set("guid", newGuid());
+  pool.set("draid", draid);
   state_.pools[name] = std::move(pool);
   Json root = Json::object();
   root.set("name", name);
@@ -289,7 +290,25 @@ std::vector<Json> Model::poolEntries() const {
     autotrim.set("value", "off");
     e.set("autotrim", std::move(autotrim));
     Json topo = Json::object();
-    topo.set("data", Json::array());
+    Json data = Json::array();
+    if (p.value("draid", false).asBool()) {
+      // One dRAID group as libzfs names it; pool.transform_topology upper-cases the type
+      // (TS-24.10.2.4:src/middlewared/middlewared/plugins/pool_/topology.py:53-61).
+      Json vdev = Json::object();
+      vdev.set("name", "draid1:3d:4c:0s-0");
+      vdev.set("type", "DRAID");
+      vdev.set("path", nullptr);
+      vdev.set("guid", p.value("guid"));
+      vdev.set("status", "ONLINE");
+      Json stats = Json::object();
+      stats.set("draid_spare_disks", 0);
+      stats.set("draid_data_disks", 3);
+      stats.set("draid_parity", 1);
+      vdev.set("stats", std::move(stats));
+      vdev.set("children", Json::array());
+      data.push(std::move(vdev));
+    }
+    topo.set("data", std::move(data));
     topo.set("log", Json::array());
     topo.set("cache", Json::array());
     topo.set("spare", Json::array());

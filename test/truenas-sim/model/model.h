@@ -34,7 +34,8 @@ class Model {
 
   // Adds a pool (and its root dataset) unless one with that name exists. Not persisted on its
   // own: call before load() or rely on the next mutation.
-  void addPool(const std::string& name, int64_t sizeBytes);
+  // `draid`: its data vdev is dRAID (pool.query topology.data[].type "DRAID").
+  void addPool(const std::string& name, int64_t sizeBytes, bool draid = false);
 
   // Whether `method` is a domain method of this personality.
   bool hasMethod(const std::string& method) const;

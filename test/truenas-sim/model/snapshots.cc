@@ -1,6 +1,6 @@
 // Snapshots: zfs.snapshot.* (CORE, 24.10, 25.04, private on 25.10) and pool.snapshot.* (25.10)
-// with create/delete/query/get_instance/clone/rollback/hold/release/update (reference §3.8), and
-// pool.dataset.destroy_snapshots (a job).
+// with create/delete/query/get_instance/clone/rollback/hold/release/update (reference §3.8);
+// pool.dataset.destroy_snapshots is in snapshot_destroy.cc.
 #include <algorithm>
 #include <cerrno>
 #include <ctime>
@@ -460,42 +460,6 @@ StatusOr<Json> Model::snapshotUpdate(const Json& params) {
     if (e.value("id").asString() == id) return e;
   }
   return Json();
-}
-
-StatusOr<Json> Model::destroySnapshots(const Json& params) {
-  const std::string name = params.at(0).asString();
-  const Json opts = params.at(1).isObject() ? params.at(1) : Json::object();
-  if (!state_.datasets.count(name)) return instanceNotFound("PoolDataset", name);
-  const bool all = opts.value("all", personality_.destroySnapshotsAllDefault).asBool();
-  const bool recursive = opts.value("recursive", false).asBool();
-  std::vector<std::string> wanted;
-  for (const Json& s : opts.value("snapshots").asArray()) wanted.push_back(s.asString());
-  Json destroyed = Json::array();
-  std::vector<std::string> victims;
-  for (const auto& [n, rec] : state_.snapshots) {
-    const std::string ds = rec.value("dataset").asString();
-    if (ds != name && !(recursive && isChildOf(ds, name))) continue;
-    const std::string sn = rec.value("snapshot_name").asString();
-    if (all || std::find(wanted.begin(), wanted.end(), sn) != wanted.end()) victims.push_back(n);
-  }
-  for (const auto& n : victims) {
-    if (!clonesOf(n).empty()) {
-      return callError("Failed to destroy snapshot " + n + ": snapshot has dependent clones",
-                       EFAULT);
-    }
-  }
-  for (const auto& n : victims) {
-    const std::string ds = state_.snapshots[n].value("dataset").asString();
-    Json ev = Json::object();
-    ev.set("event", "snapshot.delete");
-    ev.set("snapshot", n);
-    ev.set("dataset", ds);
-    ev.set("type", state_.datasets[ds].value("type"));
-    emit(std::move(ev));
-    state_.snapshots.erase(n);
-    destroyed.push(n);
-  }
-  return destroyed;
 }
 
 }  // namespace tnascsi::sim

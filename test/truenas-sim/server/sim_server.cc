@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "common/base/files.h"
@@ -152,6 +153,10 @@ StatusOr<std::unique_ptr<SimServer>> SimServer::create(SimOptions options,
     return absl::InvalidArgumentError("unknown personality '" + options.personality +
                                       "' (use 24.10, 25.04, 25.10 or 13.0)");
   }
+  if (personality->isCore() && !options.draidPools.empty()) {
+    // FreeBSD's ZFS in CORE 13.0 has no dRAID (TN-13.0-U6.8: no "draid" under plugins/).
+    return absl::InvalidArgumentError("TrueNAS CORE 13.0 has no dRAID pools");
+  }
   std::unique_ptr<SimServer> s(new SimServer(std::move(options)));
   s->clock_ = clock ? clock : &common::systemClock();
   s->backing_ = backing ? std::move(backing) : std::make_unique<NullBacking>();
@@ -183,7 +188,10 @@ StatusOr<std::unique_ptr<SimServer>> SimServer::create(SimOptions options,
       return text.status();
     }
   }
-  for (const auto& [name, size] : s->options_.pools) s->model_->addPool(name, size);
+  for (const auto& [name, size] : s->options_.pools) {
+    const auto& d = s->options_.draidPools;
+    s->model_->addPool(name, size, std::find(d.begin(), d.end(), name) != d.end());
+  }
   SimServer* raw = s.get();
   // A mutation only marks the state dirty; StateWriter serialises and writes it off the call path,
   // at most every 20 ms (see state_writer.h and the README's persistence cost).

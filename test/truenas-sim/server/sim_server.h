@@ -39,7 +39,8 @@ struct SimOptions {
   std::string apiKeyUser = "root";
   std::string statePath;                               // empty: not persisted
   std::vector<std::pair<std::string, int64_t>> pools;  // added when absent
-  std::string tlsCert, tlsKey;                         // PEM files
+  std::vector<std::string> draidPools;  // which of `pools` have a dRAID data vdev (not on 13.0)
+  std::string tlsCert, tlsKey;          // PEM files
   bool tlsSelfSigned = false;
   bool treatLoopbackInsecure = false;
   int rateLimitDelayMsMin = 0;

@@ -48,6 +48,36 @@ TEST_P(DatasetTest, VolsizeMustBeMultipleOfVolblocksize) {
                    "Volume size should be a multiple of volume block size");
 }
 
+// dRAID pools (TS-24.10.2.4:src/middlewared/middlewared/plugins/pool_/dataset.py:370-382): a zvol
+// defaults to 128K and refuses a volblocksize below 32K; pool.query shows the dRAID data vdev.
+// CORE 13.0 has no dRAID: the simulator refuses to model such a pool there.
+TEST_P(DatasetTest, DraidPoolRefusesSmallVolblocksize) {
+  SimOptions o = defaultOptions();
+  o.pools.emplace_back("dpool", 100 * kGiB);
+  o.draidPools = {"dpool"};
+  if (core()) {
+    EXPECT_FALSE(SimServer::create(o).ok());
+    return;
+  }
+  startServer(o);
+  client_ = connect();
+  Json pool = ok("pool.query", arr({arr({arr({"name", "=", "dpool"})}), obj({{"get", true}})}));
+  EXPECT_EQ(pool.value("topology").value("data").at(0).value("type").asString(), "DRAID");
+  Json plain = ok("pool.query", arr({arr({arr({"name", "=", "tank"})}), obj({{"get", true}})}));
+  EXPECT_EQ(plain.value("topology").value("data").size(), 0u);
+  Reply r = client_->call(
+      "pool.dataset.create",
+      arr({obj(
+          {{"name", "dpool/v"}, {"type", "VOLUME"}, {"volsize", kGiB}, {"volblocksize", "16K"}})}));
+  expectValidation(r, "pool_dataset_create.volblocksize",
+                   "Volume block size must be greater than or equal to 32K for dRAID pools");
+  createZvol("dpool/v32", kGiB, obj({{"volblocksize", "32K"}}));
+  createZvol("dpool/vdefault", kGiB);
+  Json got = ok("pool.dataset.get_instance", arr({"dpool/vdefault"}));
+  EXPECT_EQ(got.value("volblocksize").value("parsed").asInt(), 131072);
+  createZvol("tank/v16", kGiB, obj({{"volblocksize", "16K"}}));  // not dRAID: accepted
+}
+
 TEST_P(DatasetTest, EightyPercentRuleUnlessForceSize) {
   Reply r = client_->call(
       "pool.dataset.create",

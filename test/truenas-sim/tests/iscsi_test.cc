@@ -109,6 +109,28 @@ TEST_P(IscsiTest, RelTgtIdIsLowestFree) {
   (void)t1;
 }
 
+// auth_networks: refused on CORE 13.0 (TN-13.0-U6.8:src/middlewared/middlewared/plugins/
+// iscsi.py:1174-1189), kept and returned on SCALE (TS-24.10.2.4:.../plugins/iscsi_/targets.py:97).
+TEST_P(IscsiTest, TargetAuthNetworksPerVersion) {
+  Json p = portal();
+  Json nets = arr({"10.0.0.0/8"});
+  Reply r = client_->call("iscsi.target.create",
+                          arr({obj({{"name", "an"},
+                                    {"groups", arr({obj({{"portal", p.value("id")}})})},
+                                    {"auth_networks", nets}})}));
+  if (core()) {
+    expectValidation(r, "iscsi_target_create.auth_networks", "Field was not expected");
+    Json t = target("an", p.value("id"));
+    EXPECT_FALSE(t.contains("auth_networks")) << t.dump();
+    return;
+  }
+  ASSERT_TRUE(r.ok) << r.describe();
+  EXPECT_EQ(r.result.value("auth_networks"), nets);
+  Json u = ok("iscsi.target.update",
+              arr({r.result.value("id"), obj({{"auth_networks", arr({"192.168.0.0/16"})}})}));
+  EXPECT_EQ(u.value("auth_networks").at(0).asString(), "192.168.0.0/16");
+}
+
 TEST_P(IscsiTest, PortalTagAndIpRules) {
   Json p1 = portal("0.0.0.0");
   EXPECT_EQ(p1.value("tag").asInt(), 1);

@@ -1,6 +1,7 @@
 // The fake TrueNAS keeps the rules the controller relies on (so controller tests mean something).
 #include <gtest/gtest.h>
 
+#include "controller/truenas/version.h"
 #include "test/fakes/truenas/fake_truenas_api.h"
 
 namespace tnascsi::controller::truenas {
@@ -32,6 +33,25 @@ TEST(FakeTrueNas, DatasetRules) {
   EXPECT_EQ(api.createDataset(fs).status().code(), StatusCode::kInvalidArgument)
       << "refquota >= 1 GiB";
   EXPECT_EQ(api.deleteDataset("tank/k8s/none", {}).code(), StatusCode::kNotFound);
+}
+
+// The fake is 25.04.2, which has no 42-entry hosts/networks cap (25.04.2.6 reverted it; only 25.10
+// enforces it): its capabilities agree with capabilitiesFor() and a 43-host share is taken.
+TEST(FakeTrueNas, NfsHostsUncappedOn2504) {
+  FakeTrueNasApi api;
+  api.addDataset("tank/k8s");
+  DatasetCreateSpec fs;
+  fs.name = "tank/k8s/f";
+  ASSERT_TRUE(api.createDataset(fs).ok());
+  StatusOr<VersionInfo> v = api.versionInfo();
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->capabilities.maxNfsHostsPerShare,
+            capabilitiesFor(v->version, v->productType).maxNfsHostsPerShare);
+  NfsShareSpec share;
+  share.path = "/mnt/tank/k8s/f";
+  for (int i = 0; i < 43; ++i) share.hosts.push_back("host-" + std::to_string(i));
+  StatusOr<NfsShare> made = api.createNfsShare(share);
+  EXPECT_TRUE(made.ok()) << made.status();
 }
 
 TEST(FakeTrueNas, DeleteCascadesToExportsAndEmptiedTargets) {

@@ -127,6 +127,18 @@ INSTANTIATE_TEST_SUITE_P(
                   StatusCode::kInternal, "Internal error"},
         ErrorCase{"rpc_no_data", false, R"({"code":-32001,"message":"Method call error"})",
                   StatusCode::kInternal, "Method call error"},
+        // EINVAL decides over the wording; MatchNotFound (a `get` query without a match,
+        // EINVAL with the exception's repr) is absence.
+        ErrorCase{
+            "rpc_call_error_einval_not_found_text", false,
+            R"({"code":-32001,"message":"Method call error","data":{"error":22,"errname":"EINVAL",
+                  "reason":"[EINVAL] Group not found"}})",
+            StatusCode::kInvalidArgument, "Group not found"},
+        ErrorCase{
+            "rpc_match_not_found", false,
+            R"js({"code":-32001,"message":"Method call error","data":{"error":22,"errname":"EINVAL",
+                  "reason":"[EINVAL] MatchNotFound()"}})js",
+            StatusCode::kNotFound, "MatchNotFound"},
         ErrorCase{"rpc_not_object", false, R"([1,2])", StatusCode::kInternal, "malformed"},
         // Legacy /websocket error objects.
         ErrorCase{"legacy_validation", true,
@@ -153,6 +165,13 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"legacy_too_many", true,
                   R"({"error":109,"errname":"ETOOMANYREFS","type":null,"reason":"too many"})",
                   StatusCode::kResourceExhausted, "too many"},
+        ErrorCase{"legacy_match_not_found", true,
+                  R"js({"error":22,"errname":"EINVAL","type":null,"reason":"MatchNotFound()"})js",
+                  StatusCode::kNotFound, "MatchNotFound"},
+        ErrorCase{
+            "legacy_einval_not_found_text", true,
+            R"({"error":22,"errname":"EINVAL","type":null,"reason":"[EINVAL] User not found"})",
+            StatusCode::kInvalidArgument, "User not found"},
         ErrorCase{"legacy_eacces", true,
                   R"({"error":13,"errname":"EACCES","reason":"Not authorized"})",
                   StatusCode::kPermissionDenied, "Not authorized"},
