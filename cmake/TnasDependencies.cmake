@@ -6,6 +6,8 @@ find_package(gRPC CONFIG REQUIRED)
 find_package(absl CONFIG REQUIRED)
 find_package(Poco REQUIRED COMPONENTS Foundation Net NetSSL Crypto JSON Util)
 find_package(GTest REQUIRED)
+# The simulator's JSON (test/truenas-sim/json); header-only.
+find_package(nlohmann_json 3.10 CONFIG REQUIRED)
 
 pkg_check_modules(LIBMOUNT REQUIRED IMPORTED_TARGET mount)
 pkg_check_modules(LIBUDEV REQUIRED IMPORTED_TARGET libudev)
