@@ -6,7 +6,8 @@ find_package(gRPC CONFIG REQUIRED)
 find_package(absl CONFIG REQUIRED)
 find_package(Poco REQUIRED COMPONENTS Foundation Net NetSSL Crypto JSON Util)
 find_package(GTest REQUIRED)
-# Header-only JSON (Debian's nlohmann-json3-dev): the agent's attach records.
+# Header-only JSON (Debian's nlohmann-json3-dev): the agent's attach records, the config tree and
+# the simulator's JSON (test/truenas-sim/json).
 find_package(nlohmann_json 3.11 REQUIRED)
 # libcrypto: SHA-256 of over-long volume ids in attach record names (the agent maps it anyway,
 # through libopeniscsiusr -> libkmod).

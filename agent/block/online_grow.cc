@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstring>
 
+#include "common/base/unique_fd.h"
 #include "common/log/log.h"
 
 namespace tnascsi::agent {
@@ -55,22 +56,6 @@ static_assert(sizeof(XfsGrowfsData) == 16);
 constexpr unsigned long kXfsIocFsGeometryV4 = _IOR('X', 124, XfsGeometryV4);
 constexpr unsigned long kXfsIocFsGrowFsData = _IOW('X', 110, XfsGrowfsData);
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 Status ioctlError(const std::string& what, int err) {
   if (err == EPERM || err == EACCES) {
     return absl::PermissionDeniedError(what + ": the kernel refused the resize (" +
@@ -83,7 +68,7 @@ Status ioctlError(const std::string& what, int err) {
 }  // namespace
 
 Status growExt4(const std::string& mountPath, uint64_t deviceBytes) {
-  Fd fd(::open(mountPath.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  common::UniqueFd fd(::open(mountPath.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.get() < 0) {
     return common::errnoStatus("open " + mountPath, errno);
   }
@@ -109,7 +94,7 @@ Status growExt4(const std::string& mountPath, uint64_t deviceBytes) {
 }
 
 Status growXfs(const std::string& mountPath, uint64_t deviceBytes) {
-  Fd fd(::open(mountPath.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  common::UniqueFd fd(::open(mountPath.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.get() < 0) {
     return common::errnoStatus("open " + mountPath, errno);
   }

@@ -7,12 +7,12 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/ascii.h"
 #include "agent/block/scsi_address.h"
 #include "agent/block/vpd.h"
 #include "common/log/log.h"
@@ -20,17 +20,6 @@
 namespace tnascsi::agent {
 namespace fs = std::filesystem;
 namespace {
-
-std::string trim(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) {
-    s.pop_back();
-  }
-  size_t i = 0;
-  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) {
-    ++i;
-  }
-  return s.substr(i);
-}
 
 std::optional<std::string> readRaw(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -43,7 +32,7 @@ std::optional<std::string> readRaw(const fs::path& p) {
 }
 
 std::string attr(const fs::path& p) {
-  return trim(readRaw(p).value_or(""));
+  return std::string(absl::StripAsciiWhitespace(readRaw(p).value_or("")));
 }
 
 // Writes a sysfs attribute in one write(2), mapping errno once.

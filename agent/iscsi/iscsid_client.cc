@@ -10,26 +10,12 @@
 #include <cstddef>
 #include <cstring>
 
+#include "common/base/unique_fd.h"
+
 namespace tnascsi::agent {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 int remainingMs(Clock::time_point deadline) {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
@@ -44,7 +30,7 @@ StatusOr<std::optional<IscsidReply>> IscsidClient::exchange(
     const std::string& request, std::chrono::milliseconds timeout) const {
   const auto deadline = Clock::now() + timeout;
   const std::string where = "iscsid socket @" + socketName_;
-  Fd fd(::socket(AF_LOCAL, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  common::UniqueFd fd(::socket(AF_LOCAL, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (fd.get() < 0) {
     return common::errnoStatus("socket for " + where, errno);
   }

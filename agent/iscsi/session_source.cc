@@ -9,23 +9,13 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/ascii.h"
 #include "common/base/c_handle.h"
 #include "common/log/log.h"
 
 namespace tnascsi::agent {
 namespace fs = std::filesystem;
 namespace {
-
-std::string trim(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) {
-    s.pop_back();
-  }
-  size_t i = 0;
-  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) {
-    ++i;
-  }
-  return s.substr(i);
-}
 
 // A sysfs attribute, trimmed; empty if unreadable.
 std::string attr(const fs::path& p) {
@@ -35,7 +25,7 @@ std::string attr(const fs::path& p) {
   }
   std::stringstream ss;
   ss << in.rdbuf();
-  return trim(ss.str());
+  return std::string(absl::StripAsciiWhitespace(ss.str()));
 }
 
 int intAttr(const fs::path& p, int fallback) {

@@ -11,24 +11,6 @@
 
 namespace tnascsi::agent {
 
-UniqueFd& UniqueFd::operator=(UniqueFd&& o) noexcept {
-  if (this != &o) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = o.release();
-  }
-  return *this;
-}
-
-UniqueFd::~UniqueFd() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
-int UniqueFd::release() {
-  int fd = fd_;
-  fd_ = -1;
-  return fd;
-}
-
 std::string procFdPath(int fd) {
   return "/proc/self/fd/" + std::to_string(fd);
 }
@@ -70,9 +52,9 @@ BeneathRoot::BeneathRoot(std::string root) : root_(std::move(root)) {
   while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
 }
 
-StatusOr<UniqueFd> BeneathRoot::walk(int rootFd, const std::string& rel, const std::string& path,
-                                     bool create) const {
-  UniqueFd cur(::fcntl(rootFd, F_DUPFD_CLOEXEC, 0));
+StatusOr<common::UniqueFd> BeneathRoot::walk(int rootFd, const std::string& rel,
+                                             const std::string& path, bool create) const {
+  common::UniqueFd cur(::fcntl(rootFd, F_DUPFD_CLOEXEC, 0));
   if (!cur) return common::errnoStatus("dup", errno);
   for (const auto& comp : components(rel)) {
     int fd = ::openat(cur.get(), comp.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -91,7 +73,7 @@ StatusOr<UniqueFd> BeneathRoot::walk(int rootFd, const std::string& rel, const s
       }
       return common::errnoStatus("open \"" + bounded(path) + "\"", errno);
     }
-    UniqueFd next(fd);
+    common::UniqueFd next(fd);
     struct stat st {};
     if (::fstat(next.get(), &st) != 0) return common::errnoStatus("stat", errno);
     if (!S_ISDIR(st.st_mode)) {
@@ -102,10 +84,10 @@ StatusOr<UniqueFd> BeneathRoot::walk(int rootFd, const std::string& rel, const s
   return cur;
 }
 
-StatusOr<UniqueFd> BeneathRoot::openParent(int rootFd, const std::string& rel,
-                                           const std::string& path, bool create) const {
+StatusOr<common::UniqueFd> BeneathRoot::openParent(int rootFd, const std::string& rel,
+                                                   const std::string& path, bool create) const {
   if (rel.empty()) {
-    UniqueFd dup(::fcntl(rootFd, F_DUPFD_CLOEXEC, 0));
+    common::UniqueFd dup(::fcntl(rootFd, F_DUPFD_CLOEXEC, 0));
     if (!dup) return common::errnoStatus("dup", errno);
     return dup;
   }
@@ -115,7 +97,7 @@ StatusOr<UniqueFd> BeneathRoot::openParent(int rootFd, const std::string& rel,
     fd = openat2Beneath(rootFd, rel, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (fd >= 0 || errno != EAGAIN) break;  // EAGAIN: a rename raced the walk; retry
   }
-  if (fd >= 0) return UniqueFd(fd);
+  if (fd >= 0) return common::UniqueFd(fd);
   switch (errno) {
     case ENOSYS:
       return walk(rootFd, rel, path, create);  // Linux < 5.6
@@ -146,7 +128,7 @@ StatusOr<ResolvedPath> BeneathRoot::resolve(const std::string& path, Want want) 
       return leaves(path, "not normalised (empty, \".\" or \"..\" component)");
     }
   }
-  UniqueFd rootFd(::open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  common::UniqueFd rootFd(::open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!rootFd) {
     return absl::FailedPreconditionError("cannot open the kubelet directory " + bounded(root_) +
                                          ": " + common::errnoStatus("", errno).ToString());
@@ -190,7 +172,7 @@ StatusOr<ResolvedPath> BeneathRoot::resolve(const std::string& path, Want want) 
   }
   int fd = ::openat(r.parent_.get(), name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return common::errnoStatus("open \"" + bounded(path) + "\"", errno);
-  r.object_ = UniqueFd(fd);
+  r.object_ = common::UniqueFd(fd);
   if (::fstat(r.object_.get(), &r.stat_) != 0) {
     return common::errnoStatus("stat \"" + bounded(path) + "\"", errno);
   }

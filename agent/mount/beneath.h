@@ -20,26 +20,9 @@
 #include <string>
 
 #include "common/base/status.h"
+#include "common/base/unique_fd.h"
 
 namespace tnascsi::agent {
-
-// An owned file descriptor (-1 when empty).
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& o) noexcept : fd_(o.release()) {}
-  UniqueFd& operator=(UniqueFd&& o) noexcept;
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd();
-  int get() const { return fd_; }
-  int release();
-  explicit operator bool() const { return fd_ >= 0; }
-
- private:
-  int fd_ = -1;
-};
 
 // "/proc/self/fd/<fd>": the kernel resolves it to exactly the object the fd refers to.
 std::string procFdPath(int fd);
@@ -68,8 +51,8 @@ class ResolvedPath {
   friend class BeneathRoot;
   std::string path_;
   std::string name_;
-  UniqueFd parent_;
-  UniqueFd object_;
+  common::UniqueFd parent_;
+  common::UniqueFd object_;
   bool exists_ = false;
   bool created_ = false;
   struct stat stat_ {};
@@ -101,10 +84,10 @@ class BeneathRoot {
   void forceComponentWalk(bool on) { componentWalk_ = on; }
 
  private:
-  StatusOr<UniqueFd> openParent(int rootFd, const std::string& rel, const std::string& path,
-                                bool create) const;
-  StatusOr<UniqueFd> walk(int rootFd, const std::string& rel, const std::string& path,
-                          bool create) const;
+  StatusOr<common::UniqueFd> openParent(int rootFd, const std::string& rel, const std::string& path,
+                                        bool create) const;
+  StatusOr<common::UniqueFd> walk(int rootFd, const std::string& rel, const std::string& path,
+                                  bool create) const;
 
   std::string root_;
   bool componentWalk_ = false;

@@ -14,6 +14,7 @@
 #include "agent/mount/mount_options.h"
 #include "agent/mount/path_probe.h"
 #include "common/base/c_handle.h"
+#include "common/base/unique_fd.h"
 #include "common/log/log.h"
 
 namespace tnascsi::agent {
@@ -100,7 +101,7 @@ Status attachClone(int dfd, const char* path, unsigned extraFlags, const Resolve
   if (target.fd() < 0) {
     return absl::InvalidArgumentError("bind target " + bounded(target.path()) + " was not opened");
   }
-  UniqueFd tree(::open_tree(dfd, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | extraFlags));
+  common::UniqueFd tree(::open_tree(dfd, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | extraFlags));
   if (!tree) return newMountApiError("open_tree", errno, what);
   struct mount_attr attr {};
   attr.attr_clr = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
@@ -238,7 +239,7 @@ Status LibmountMounter::unmount(const ResolvedPath& target, bool force) {
   // The name is looked up in the verified parent and never followed; the parent fd (not the
   // mount's own root) is what is held, so the mount is not kept busy by this call. A helper that
   // outlives its deadline keeps its own duplicate of the parent fd.
-  auto parent = std::make_shared<UniqueFd>(::fcntl(target.parentFd(), F_DUPFD_CLOEXEC, 0));
+  auto parent = std::make_shared<common::UniqueFd>(::fcntl(target.parentFd(), F_DUPFD_CLOEXEC, 0));
   if (!*parent) return common::errnoStatus("dup", errno);
   std::string name = target.name();
   auto umountCall = [parent, name](int flags) {

@@ -318,9 +318,7 @@ AttachRecordStore::AttachRecordStore(std::string stateDir)
 
 Status AttachRecordStore::init() {
   for (const std::string& d : {stateDir_, dir_, sessionsDir_}) {
-    if (::mkdir(d.c_str(), 0700) != 0 && errno != EEXIST) {
-      return common::errnoStatus("create state directory " + d, errno);
-    }
+    TNAS_RETURN_IF_ERROR(common::makeDirs(d, 0700));
   }
   return absl::OkStatus();
 }

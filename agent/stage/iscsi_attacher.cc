@@ -5,6 +5,7 @@
 #include <cctype>
 #include <chrono>
 
+#include "absl/strings/ascii.h"
 #include "common/log/log.h"
 
 namespace tnascsi::agent::stage {
@@ -14,13 +15,6 @@ std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
-}
-
-std::string trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return "";
-  size_t e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
 }
 
 }  // namespace
@@ -51,9 +45,9 @@ Status IscsiAttacher::verifyIdentity(const BlockDevice& device, const std::strin
   };
   bool naaFound = false;
   for (const auto& d : device.identity.designators) naaFound = naaFound || lower(d) == lower(naa);
-  const std::string reported = trim(device.identity.serial);
+  const std::string reported(absl::StripAsciiWhitespace(device.identity.serial));
   if (!serial.empty() && !reported.empty()) {
-    if (reported != trim(serial)) {
+    if (reported != absl::StripAsciiWhitespace(serial)) {
       return refuse("reports serial \"" + device.identity.serial +
                     "\" but the volume's serial is \"" + serial + "\"");
     }

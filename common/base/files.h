@@ -1,5 +1,6 @@
 // Small file helpers shared by both binaries: whole-file reads, atomic replacement (write a temp
-// file in the same directory, fsync, rename, fsync the directory) and secret-file loading.
+// file in the same directory, fsync, rename, fsync the directory), secret-file loading and
+// `mkdir -p`.
 #pragma once
 
 #include <string>
@@ -18,5 +19,10 @@ Status writeFileAtomic(const std::string& path, const std::string& content, unsi
 // Reads a secret (API key, CHAP secret) from a file, trimming trailing whitespace/newlines.
 // Error messages name the file, never its content.
 StatusOr<std::string> readSecretFile(const std::string& path);
+
+// Creates `path` and each missing ancestor with `mode` (like `mkdir -p`; the umask applies). OK
+// when it exists as a directory already; FailedPrecondition when `path` or an ancestor is something
+// else.
+Status makeDirs(const std::string& path, unsigned mode = 0750);
 
 }  // namespace tnascsi::common

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <thread>
 
+#include "common/base/files.h"
 #include "common/log/log.h"
 #include "common/rpc/rpc_handler.h"
 
@@ -53,19 +54,10 @@ Status removeStaleSocket(const std::string& path) {
 }
 
 Status ensureParentDirectory(const std::string& path) {
-  // Creates each missing ancestor (mode 0750): on a fresh host kubelet's plugin directory for this
-  // driver does not exist yet.
-  for (size_t pos = path.find('/', 1); pos != std::string::npos; pos = path.find('/', pos + 1)) {
-    std::string dir = path.substr(0, pos);
-    if (::mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST) {
-      return errnoStatus("create directory " + dir + " for the socket", errno);
-    }
-    struct stat st {};
-    if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-      return absl::FailedPreconditionError(dir + " is not a directory; cannot create " + path);
-    }
-  }
-  return absl::OkStatus();
+  // On a fresh host kubelet's plugin directory for this driver does not exist yet.
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos || slash == 0) return absl::OkStatus();
+  return makeDirs(path.substr(0, slash), 0750);
 }
 
 StatusOr<std::unique_ptr<UnixGrpcServer>> UnixGrpcServer::start(

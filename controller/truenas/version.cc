@@ -4,6 +4,8 @@
 #include <cctype>
 #include <string_view>
 
+#include "absl/strings/ascii.h"
+
 namespace tnascsi::controller::truenas {
 namespace {
 
@@ -36,8 +38,9 @@ bool readNumber(std::string_view& s, int* out) {
 }  // namespace
 
 StatusOr<Version> parseTrueNasVersion(const std::string& text) {
-  std::string_view s(text);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  // Debian's absl::string_view is its own type, not std::string_view.
+  const absl::string_view trimmed = absl::StripLeadingAsciiWhitespace(text);
+  std::string_view s(trimmed.data(), trimmed.size());
   if (!consumePrefix(s, "TrueNAS-")) consumePrefix(s, "FreeNAS-");
   if (!consumePrefix(s, "SCALE-")) consumePrefix(s, "CORE-");
   Version v;

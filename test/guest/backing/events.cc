@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/base/c_handle.h"
+#include "common/base/files.h"
 #include "common/log/log.h"
 #include "test/guest/backing/configfs_ops.h"
 #include "test/guest/backing/iscsi_config.h"
@@ -42,10 +43,7 @@ Status checkName(const std::string& name) {
 }
 
 Status mkdirs(const fs::path& dir) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return common::errnoStatus("mkdir " + dir.string(), ec.value());
-  return absl::OkStatus();
+  return common::makeDirs(dir.string(), 0755);
 }
 
 Status removeAll(const fs::path& p) {

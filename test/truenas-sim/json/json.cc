@@ -1,10 +1,10 @@
-// Json value implementation: accessors, a strict RFC 8259 parser (depth-limited) and a compact
-// serializer that escapes control characters and keeps UTF-8 as is.
+// Json value implementation: the accessors over the simulator's own value tree. Parsing and
+// serialisation are nlohmann-json's: its strict SAX parser (RFC 8259, UTF-8 checked, nothing after
+// the value) builds the tree directly, and dump() writes through nlohmann::ordered_json.
 #include "test/truenas-sim/json/json.h"
 
-#include <cmath>
-#include <cstdio>
-#include <cstdlib>
+#include <limits>
+#include <nlohmann/json.hpp>
 
 namespace tnascsi::sim {
 namespace {
@@ -14,303 +14,114 @@ const Json::Array kEmptyArray;
 const Json::Object kEmptyObject;
 const Json kNullJson;
 
-class Parser {
+using Lib = nlohmann::ordered_json;
+
+// nlohmann-json SAX consumer that builds a Json. The old (hand-written) parser's rules are kept:
+// integers that fit int64 stay integers, larger ones become doubles; a repeated key replaces the
+// value in the first key's place; nesting deeper than kMaxDepth is refused (Json's destructor
+// recurses).
+class Builder {
  public:
-  explicit Parser(std::string_view text) : text_(text) {}
+  static constexpr size_t kMaxDepth = 200;
 
-  StatusOr<Json> parseDocument() {
-    Json out;
-    TNAS_RETURN_IF_ERROR(parseValue(out, 0));
-    skipWs();
-    if (pos_ != text_.size()) return fail("trailing characters");
-    return out;
-  }
+  Status error() const { return error_; }
+  Json take() { return std::move(root_); }
 
- private:
-  Status fail(const std::string& what) const {
-    return absl::InvalidArgumentError("invalid JSON at offset " + std::to_string(pos_) + ": " +
-                                      what);
-  }
-  void skipWs() {
-    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' ||
-                                   text_[pos_] == '\n' || text_[pos_] == '\r')) {
-      ++pos_;
+  bool null() { return put(Json()); }
+  bool boolean(bool b) { return put(Json(b)); }
+  bool number_integer(Lib::number_integer_t i) { return put(Json(i)); }
+  bool number_unsigned(Lib::number_unsigned_t u) {
+    if (u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      return put(Json(static_cast<double>(u)));
     }
+    return put(Json(static_cast<int64_t>(u)));
   }
-  bool consume(std::string_view word) {
-    if (text_.substr(pos_, word.size()) == word) {
-      pos_ += word.size();
-      return true;
-    }
+  bool number_float(Lib::number_float_t d, const Lib::string_t& /*text*/) { return put(Json(d)); }
+  bool string(Lib::string_t& s) { return put(Json(std::move(s))); }
+  bool binary(Lib::binary_t& /*bytes*/) { return fail("binary value"); }
+  bool start_object(size_t /*elements*/) { return open(Json::object()); }
+  bool key(Lib::string_t& k) {
+    key_ = std::move(k);
+    return true;
+  }
+  bool end_object() { return close(); }
+  bool start_array(size_t /*elements*/) { return open(Json::array()); }
+  bool end_array() { return close(); }
+  bool parse_error(size_t position, const std::string& /*token*/,
+                   const nlohmann::detail::exception& e) {
+    error_ = absl::InvalidArgumentError("invalid JSON at offset " + std::to_string(position) +
+                                        ": " + e.what());
     return false;
   }
 
-  Status parseValue(Json& out, int depth) {
-    if (depth > 200) return fail("nesting too deep");
-    skipWs();
-    if (pos_ >= text_.size()) return fail("unexpected end");
-    char c = text_[pos_];
-    if (c == '{') return parseObject(out, depth);
-    if (c == '[') return parseArray(out, depth);
-    if (c == '"') {
-      std::string s;
-      TNAS_RETURN_IF_ERROR(parseString(s));
-      out = Json(std::move(s));
-      return absl::OkStatus();
+ private:
+  bool fail(const std::string& what) {
+    error_ = absl::InvalidArgumentError("invalid JSON: " + what);
+    return false;
+  }
+  // Places v in the open container (or as the document) and returns where it went.
+  Json* place(Json v) {
+    if (open_.empty()) {
+      root_ = std::move(v);
+      return &root_;
     }
-    if (consume("true")) {
-      out = Json(true);
-      return absl::OkStatus();
+    Json& parent = *open_.back();
+    if (parent.isArray()) {
+      parent.asArray().push_back(std::move(v));
+      return &parent.asArray().back();
     }
-    if (consume("false")) {
-      out = Json(false);
-      return absl::OkStatus();
-    }
-    if (consume("null")) {
-      out = Json();
-      return absl::OkStatus();
-    }
-    return parseNumber(out);
+    return &parent.set(key_, std::move(v));
+  }
+  bool put(Json v) {
+    if (open_.size() > kMaxDepth) return fail("nesting too deep");
+    place(std::move(v));
+    return true;
+  }
+  // A container's slot stays put while it is open: only the innermost open container grows.
+  bool open(Json container) {
+    if (open_.size() > kMaxDepth) return fail("nesting too deep");
+    open_.push_back(place(std::move(container)));
+    return true;
+  }
+  bool close() {
+    open_.pop_back();
+    return true;
   }
 
-  Status parseObject(Json& out, int depth) {
-    ++pos_;
-    Json::Object obj;
-    skipWs();
-    if (pos_ < text_.size() && text_[pos_] == '}') {
-      ++pos_;
-      out = Json(std::move(obj));
-      return absl::OkStatus();
-    }
-    while (true) {
-      skipWs();
-      if (pos_ >= text_.size() || text_[pos_] != '"') return fail("expected key");
-      std::string key;
-      TNAS_RETURN_IF_ERROR(parseString(key));
-      skipWs();
-      if (pos_ >= text_.size() || text_[pos_] != ':') return fail("expected ':'");
-      ++pos_;
-      Json value;
-      TNAS_RETURN_IF_ERROR(parseValue(value, depth + 1));
-      bool replaced = false;
-      for (auto& [k, v] : obj) {
-        if (k == key) {
-          v = std::move(value);
-          replaced = true;
-          break;
-        }
-      }
-      if (!replaced) obj.emplace_back(std::move(key), std::move(value));
-      skipWs();
-      if (pos_ < text_.size() && text_[pos_] == ',') {
-        ++pos_;
-        continue;
-      }
-      if (pos_ < text_.size() && text_[pos_] == '}') {
-        ++pos_;
-        break;
-      }
-      return fail("expected ',' or '}'");
-    }
-    out = Json(std::move(obj));
-    return absl::OkStatus();
-  }
-
-  Status parseArray(Json& out, int depth) {
-    ++pos_;
-    Json::Array arr;
-    skipWs();
-    if (pos_ < text_.size() && text_[pos_] == ']') {
-      ++pos_;
-      out = Json(std::move(arr));
-      return absl::OkStatus();
-    }
-    while (true) {
-      Json value;
-      TNAS_RETURN_IF_ERROR(parseValue(value, depth + 1));
-      arr.push_back(std::move(value));
-      skipWs();
-      if (pos_ < text_.size() && text_[pos_] == ',') {
-        ++pos_;
-        continue;
-      }
-      if (pos_ < text_.size() && text_[pos_] == ']') {
-        ++pos_;
-        break;
-      }
-      return fail("expected ',' or ']'");
-    }
-    out = Json(std::move(arr));
-    return absl::OkStatus();
-  }
-
-  static void appendUtf8(std::string& s, uint32_t cp) {
-    if (cp < 0x80) {
-      s += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      s += static_cast<char>(0xC0 | (cp >> 6));
-      s += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      s += static_cast<char>(0xE0 | (cp >> 12));
-      s += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      s += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      s += static_cast<char>(0xF0 | (cp >> 18));
-      s += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      s += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      s += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-  }
-
-  Status parseHex4(uint32_t& out) {
-    if (pos_ + 4 > text_.size()) return fail("short \\u escape");
-    out = 0;
-    for (int i = 0; i < 4; ++i) {
-      char h = text_[pos_++];
-      out <<= 4;
-      if (h >= '0' && h <= '9') {
-        out |= static_cast<uint32_t>(h - '0');
-      } else if (h >= 'a' && h <= 'f') {
-        out |= static_cast<uint32_t>(h - 'a' + 10);
-      } else if (h >= 'A' && h <= 'F') {
-        out |= static_cast<uint32_t>(h - 'A' + 10);
-      } else {
-        return fail("bad \\u escape");
-      }
-    }
-    return absl::OkStatus();
-  }
-
-  Status parseString(std::string& out) {
-    ++pos_;  // opening quote
-    while (true) {
-      if (pos_ >= text_.size()) return fail("unterminated string");
-      char c = text_[pos_++];
-      if (c == '"') return absl::OkStatus();
-      if (static_cast<unsigned char>(c) < 0x20) return fail("control character in string");
-      if (c != '\\') {
-        out += c;
-        continue;
-      }
-      if (pos_ >= text_.size()) return fail("unterminated escape");
-      char e = text_[pos_++];
-      switch (e) {
-        case '"':
-          out += '"';
-          break;
-        case '\\':
-          out += '\\';
-          break;
-        case '/':
-          out += '/';
-          break;
-        case 'b':
-          out += '\b';
-          break;
-        case 'f':
-          out += '\f';
-          break;
-        case 'n':
-          out += '\n';
-          break;
-        case 'r':
-          out += '\r';
-          break;
-        case 't':
-          out += '\t';
-          break;
-        case 'u': {
-          uint32_t cp = 0;
-          TNAS_RETURN_IF_ERROR(parseHex4(cp));
-          if (cp >= 0xD800 && cp <= 0xDBFF && consume("\\u")) {
-            uint32_t lo = 0;
-            TNAS_RETURN_IF_ERROR(parseHex4(lo));
-            if (lo >= 0xDC00 && lo <= 0xDFFF) cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-          }
-          appendUtf8(out, cp);
-          break;
-        }
-        default:
-          return fail("bad escape");
-      }
-    }
-  }
-
-  Status parseNumber(Json& out) {
-    size_t start = pos_;
-    if (pos_ < text_.size() && text_[pos_] == '-') ++pos_;
-    bool isFloat = false;
-    size_t digits = 0;
-    while (pos_ < text_.size()) {
-      char c = text_[pos_];
-      if (c >= '0' && c <= '9') {
-        ++digits;
-      } else if (c == '.' || c == 'e' || c == 'E' || c == '+' || (c == '-' && pos_ > start)) {
-        isFloat = true;
-      } else {
-        break;
-      }
-      ++pos_;
-    }
-    if (digits == 0) return fail("unexpected character");
-    std::string num(text_.substr(start, pos_ - start));
-    char* end = nullptr;
-    if (!isFloat) {
-      errno = 0;
-      long long v = std::strtoll(num.c_str(), &end, 10);
-      if (errno == 0 && end && *end == '\0') {
-        out = Json(static_cast<int64_t>(v));
-        return absl::OkStatus();
-      }
-    }
-    double d = std::strtod(num.c_str(), &end);
-    if (!end || *end != '\0') return fail("bad number");
-    out = Json(d);
-    return absl::OkStatus();
-  }
-
-  std::string_view text_;
-  size_t pos_ = 0;
+  Json root_;
+  std::vector<Json*> open_;
+  std::string key_;
+  Status error_;
 };
 
-void dumpString(const std::string& s, std::string& out) {
-  out += '"';
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned>(c));
-          out += buf;
-        } else {
-          out += c;
-        }
+Lib toLib(const Json& j) {
+  switch (j.type()) {
+    case Json::Type::kNull:
+      return Lib();
+    case Json::Type::kBool:
+      return Lib(j.asBool());
+    case Json::Type::kInt:
+      return Lib(j.asInt());
+    case Json::Type::kDouble:
+      return Lib(j.asDouble());
+    case Json::Type::kString:
+      return Lib(j.asString());
+    case Json::Type::kArray: {
+      Lib::array_t out;
+      out.reserve(j.size());
+      for (const Json& v : j.asArray()) out.push_back(toLib(v));
+      return Lib(std::move(out));
+    }
+    case Json::Type::kObject: {
+      // Keys are unique already (set() replaces), so append without ordered_map's lookup.
+      Lib::object_t out;
+      out.reserve(j.size());
+      for (const auto& [k, v] : j.asObject()) out.emplace_back(k, toLib(v));
+      return Lib(std::move(out));
     }
   }
-  out += '"';
+  return Lib();
 }
-
 }  // namespace
 
 Json Json::date(int64_t msSinceEpoch) {
@@ -426,65 +237,18 @@ bool Json::operator==(const Json& other) const {
 }
 
 std::string Json::dump() const {
-  std::string out;
-  dumpTo(out);
-  return out;
-}
-
-void Json::dumpTo(std::string& out) const {
-  switch (type()) {
-    case Type::kNull:
-      out += "null";
-      break;
-    case Type::kBool:
-      out += asBool() ? "true" : "false";
-      break;
-    case Type::kInt:
-      out += std::to_string(asInt());
-      break;
-    case Type::kDouble: {
-      double d = asDouble();
-      if (!std::isfinite(d)) {
-        out += "null";
-      } else {
-        char buf[32];
-        std::snprintf(buf, sizeof(buf), "%.17g", d);
-        out += buf;
-      }
-      break;
-    }
-    case Type::kString:
-      dumpString(asString(), out);
-      break;
-    case Type::kArray: {
-      out += '[';
-      bool first = true;
-      for (const Json& v : asArray()) {
-        if (!first) out += ',';
-        first = false;
-        v.dumpTo(out);
-      }
-      out += ']';
-      break;
-    }
-    case Type::kObject: {
-      out += '{';
-      bool first = true;
-      for (const auto& [k, v] : asObject()) {
-        if (!first) out += ',';
-        first = false;
-        dumpString(k, out);
-        out += ':';
-        v.dumpTo(out);
-      }
-      out += '}';
-      break;
-    }
-  }
+  // Compact; NaN and infinities become null; invalid UTF-8 (only possible in strings the
+  // simulator made itself: parsed text is checked) becomes U+FFFD instead of throwing.
+  return toLib(*this).dump(-1, ' ', false, Lib::error_handler_t::replace);
 }
 
 StatusOr<Json> Json::parse(std::string_view text) {
-  return Parser(text).parseDocument();
+  Builder builder;
+  if (!Lib::sax_parse(text, &builder, nlohmann::detail::input_format_t::json, /*strict=*/true)) {
+    Status error = builder.error();
+    return error.ok() ? absl::InvalidArgumentError("invalid JSON") : error;
+  }
+  return builder.take();
 }
 
 }  // namespace tnascsi::sim

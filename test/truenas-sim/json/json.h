@@ -1,6 +1,7 @@
 // Json: the simulator's JSON value (null, bool, int64, double, string, array, insertion-ordered
-// object), with a strict parser and a compact serializer. Every API entry, request and persisted
-// record in the simulator is one of these. Not thread-safe: callers own their values.
+// object); parse() and dump() are nlohmann-json's strict parser and compact serialiser. Every API
+// entry, request and persisted record in the simulator is one of these. Not thread-safe: callers
+// own their values.
 #pragma once
 
 #include <cstdint>
@@ -81,10 +82,11 @@ class Json {
   bool operator!=(const Json& other) const { return !(*this == other); }
 
   std::string dump() const;
+  // Strict: one RFC 8259 value (UTF-8 checked), nothing but whitespace after it, at most 200
+  // levels deep; a repeated key keeps the last value in the first key's place.
   static StatusOr<Json> parse(std::string_view text);
 
  private:
-  void dumpTo(std::string& out) const;
   std::variant<std::monostate, bool, int64_t, double, std::string, Array, Object> v_;
 };
 

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
 #include "test/truenas-sim/model/api_error.h"
 
 namespace tnascsi::sim {
@@ -56,9 +57,8 @@ class Checker {
 
  private:
   static bool numeric(const std::string& s) {
-    size_t b = s.find_first_not_of(" \t\n"), e = s.find_last_not_of(" \t\n");
-    if (b == std::string::npos) return false;
-    std::string t = s.substr(b, e - b + 1);
+    const std::string t(absl::StripAsciiWhitespace(s));
+    if (t.empty()) return false;
     size_t start = (t[0] == '-' || t[0] == '+') ? 1 : 0;
     return t.size() > start && t.find_first_not_of("0123456789", start) == std::string::npos;
   }

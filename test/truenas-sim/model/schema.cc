@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
+
 namespace tnascsi::sim {
 
 ArgCheck::ArgCheck(const Json& data, std::string prefix, bool strict, Verrors& verrors)
@@ -68,9 +70,7 @@ std::optional<int64_t> ArgCheck::integer(const std::string& key, bool required, 
     // Legacy Int.clean accepts a numeric string (TS-24.10.2.4:src/middlewared/middlewared/schema/
     // integer_schema.py:12-20; TN-13.0-U6.8:.../schema.py Int.clean): int("42"), also " 42".
     const std::string text = v->asString();
-    size_t b = text.find_first_not_of(" \t\n");
-    size_t e = text.find_last_not_of(" \t\n");
-    std::string t = b == std::string::npos ? "" : text.substr(b, e - b + 1);
+    const std::string t(absl::StripAsciiWhitespace(text));
     size_t digits = (!t.empty() && (t[0] == '-' || t[0] == '+')) ? 1 : 0;
     if (t.size() > digits && t.size() - digits <= 18 &&
         t.find_first_not_of("0123456789", digits) == std::string::npos) {

@@ -1,7 +1,11 @@
 // Unit tests (no network) for the Json value and the TrueNAS query semantics in model/query.cc.
 #include "test/truenas-sim/model/query.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <cstdint>
+#include <string>
 
 #include "test/truenas-sim/model/api_error.h"
 #include "test/truenas-sim/tests/sim_client.h"
@@ -102,6 +106,51 @@ TEST(JsonTest, RoundTripAndErrors) {
   EXPECT_FALSE(Json::parse("nul").ok());
   EXPECT_FALSE(Json::parse("{\"a\":1} x").ok());
   EXPECT_EQ(Json::date(5).dump(), R"({"$date":5})");
+}
+
+TEST(JsonTest, NumbersKeepIntegerOrDouble) {
+  auto j = Json::parse("[1, 1.0, -3, 9223372036854775807, 9223372036854775808, 1e2]");
+  ASSERT_TRUE(j.ok());
+  EXPECT_TRUE(j->at(0).isInt());
+  EXPECT_EQ(j->at(1).type(), Json::Type::kDouble);
+  EXPECT_EQ(j->at(2).asInt(), -3);
+  EXPECT_EQ(j->at(3).asInt(), INT64_MAX);
+  EXPECT_EQ(j->at(4).type(), Json::Type::kDouble);  // beyond int64
+  EXPECT_EQ(j->at(5).type(), Json::Type::kDouble);
+  // A whole double stays a double through dump and parse (Python writes 2.0 as "2.0").
+  auto again = Json::parse(Json(Json::Array{Json(2.0), Json(0.5), Json(7)}).dump());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->at(0).type(), Json::Type::kDouble);
+  EXPECT_EQ(again->at(1).asDouble(), 0.5);
+  EXPECT_TRUE(again->at(2).isInt());
+}
+
+TEST(JsonTest, ObjectsKeepInsertionOrderAndLastDuplicate) {
+  auto j = Json::parse(R"({"b":1,"a":{"z":null,"y":[]},"b":3})");
+  ASSERT_TRUE(j.ok());
+  EXPECT_EQ(j->dump(), R"({"b":3,"a":{"z":null,"y":[]}})");
+  Json o = Json::object();
+  o.set("z", "\x01\"");
+  o.set("a", true);
+  EXPECT_EQ(o.dump(), R"({"z":"\u0001\"","a":true})");
+}
+
+TEST(JsonTest, ParserIsStrict) {
+  for (const char* bad :
+       {"",        " ",        "{",   "[1,]",     "{\"a\":1,}", "{a:1}",       "nul",
+        "tru",     "01",       "1.",  "-",        "[1 2]",      "{\"a\":1} x", "1 2",
+        "\"\\q\"", "\"a\nb\"", "'a'", "\"\xff\"", "[1]]",       "// c\n1",     "NaN"}) {
+    EXPECT_FALSE(Json::parse(bad).ok()) << bad;
+  }
+  EXPECT_TRUE(Json::parse(" \t\r\n[ 1 ]\n ").ok());
+  std::string deep(200, '[');
+  deep += "1" + std::string(200, ']');
+  EXPECT_TRUE(Json::parse(deep).ok());
+  EXPECT_FALSE(Json::parse("[" + deep + "]").ok());
+  auto err = Json::parse("[1,}");
+  ASSERT_FALSE(err.ok());
+  EXPECT_EQ(err.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(err.status().message()), ::testing::StartsWith("invalid JSON"));
 }
 
 }  // namespace
