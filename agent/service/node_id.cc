@@ -9,7 +9,8 @@
 #include <cctype>
 #include <cstring>
 
-#include "agent/mount/beneath.h"
+#include "common/base/status.h"
+#include "common/base/unique_fd.h"
 
 namespace tnascsi::agent {
 namespace {
@@ -93,7 +94,7 @@ StatusOr<std::string> resolveNodeAddress(const std::string& flag) {
     v6->sin6_port = htons(2049);
     len = sizeof *v6;
   }
-  UniqueFd fd(::socket(to.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  common::UniqueFd fd(::socket(to.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (!fd) return common::errnoStatus("socket", errno);
   if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&to), len) != 0) {
     return absl::InvalidArgumentError("--node-address " + flag + ": no route to " + peer + " (" +
