@@ -32,7 +32,9 @@ field() { dpkg-deb -f "$deb" "$1"; }
 [[ "$(field Architecture)" == "$arch" ]] || fail "Architecture is $(field Architecture)"
 depends="$(field Depends)"
 echo "Depends: $depends"
-for dep in open-iscsi libc6 libstdc++6 'libgrpc++1' libprotobuf libpocofoundation; do
+# What the package always needs; the shared libraries are checked against the binaries' NEEDED
+# entries below (gRPC/protobuf link statically by default, so they are not among them then).
+for dep in open-iscsi e2fsprogs libc6 libstdc++6 libpocofoundation libdevmapper; do
   [[ "$depends" == *"$dep"* ]] || fail "Depends lacks $dep"
 done
 [[ -n "$(field Maintainer)" && -n "$(field Description)" ]] || fail "Maintainer/Description empty"
@@ -71,6 +73,18 @@ for b in truenas-csi-controller truenas-csi-node; do
   out="$("$root/usr/bin/$b" --version)"
   [[ "$out" == "$b $version"* ]] || fail "$b --version printed '$out'"
 done
+
+step "every shared library a binary needs comes from a package in Depends"
+multiarch="$(gcc -print-multiarch)"
+for b in truenas-csi-controller truenas-csi-node; do
+  while read -r soname; do
+    owner="$(dpkg -S "*/$multiarch/$soname" 2>/dev/null | head -n1 | cut -d: -f1)" ||
+      fail "$b needs $soname, which no installed package owns"
+    [[ -n "$owner" ]] || fail "$b needs $soname, which no installed package owns"
+    [[ "$depends" == *"$owner"* ]] || fail "$b needs $soname from $owner, which Depends lacks"
+  done < <(readelf -d "$root/usr/bin/$b" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
+done
+echo "NEEDED sonames all covered by Depends"
 
 step "unit directives"
 unit="$root/usr/lib/systemd/system/truenas-csi-node.service"
