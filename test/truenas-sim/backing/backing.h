@@ -18,12 +18,16 @@ class Backing {
   virtual ~Backing() = default;
   // Applies one event. Idempotent by contract. Error message: the failure reason (no secrets).
   virtual Status apply(const Json& event) = 0;
+  // Whether apply() does anything. When false the model neither builds nor sends events (the
+  // whole-configuration events cost O(number of volumes) to build).
+  virtual bool consumesEvents() const { return true; }
 };
 
 // Accepts every event and does nothing (the default).
 class NullBacking final : public Backing {
  public:
   Status apply(const Json&) override { return absl::OkStatus(); }
+  bool consumesEvents() const override { return false; }
 };
 
 // Runs `program` once per event with the event JSON on stdin (secrets only there). Exit 0 is

@@ -205,9 +205,9 @@ StatusOr<Json> Model::datasetPromote(const Json& params) {
     state_.snapshots[to] = srec;
   }
   const std::string parentOrigin = state_.datasets[parentDs].value("origin").asString();
-  for (auto& [n, rec] : state_.datasets) {
-    auto r = renamed.find(rec.value("origin").asString());
-    if (r != renamed.end()) rec.set("origin", r->second);
+  for (auto ds = state_.datasets.begin(); ds != state_.datasets.end(); ++ds) {
+    auto r = renamed.find(ds->second.value("origin").asString());
+    if (r != renamed.end()) state_.datasets.edit(ds).set("origin", r->second);
   }
   state_.datasets[id].set("origin", parentOrigin);
   state_.datasets[parentDs].set("origin", renamed.count(origin) ? renamed[origin] : "");

@@ -414,7 +414,7 @@ StatusOr<Json> Model::datasetUpdate(const Json& params) {
   if (it == state_.datasets.end()) {
     return validationError("id", id + " does not exist", ENOENT);
   }
-  Json& rec = it->second;
+  Json& rec = state_.datasets.edit(it);
   const bool volume = rec.value("type").asString() == "VOLUME";
   Verrors v;
   ArgCheck c(data, "pool_dataset_update", p.strictDatasetModels, v);

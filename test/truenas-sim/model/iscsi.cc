@@ -143,7 +143,7 @@ void Model::registerIscsi() {
   struct Table {
     const char* ns;
     const char* verbose;
-    std::map<int64_t, Json>* rows;
+    TxMap<int64_t>* rows;
   };
   for (const Table& t :
        {Table{"iscsi.portal", "ISCSIPortal", &state_.portals},
@@ -187,15 +187,17 @@ void Model::registerIscsi() {
     int64_t tag = it->second.value("tag").asInt();
     state_.portals.erase(it);
     // Groups using the portal go; later tags shift down so tags stay 1..n.
-    for (auto& [tid, t] : state_.targets) {
+    for (auto t = state_.targets.begin(); t != state_.targets.end(); ++t) {
       Json groups = Json::array();
-      for (const Json& g : t.value("groups").asArray()) {
+      for (const Json& g : t->second.value("groups").asArray()) {
         if (g.value("portal").asInt() != id) groups.push(g);
       }
-      t.set("groups", std::move(groups));
+      if (groups != t->second.value("groups"))
+        state_.targets.edit(t).set("groups", std::move(groups));
     }
-    for (auto& [pid, p] : state_.portals) {
-      if (p.value("tag").asInt() > tag) p.set("tag", p.value("tag").asInt() - 1);
+    for (auto p = state_.portals.begin(); p != state_.portals.end(); ++p) {
+      const int64_t ptag = p->second.value("tag").asInt();
+      if (ptag > tag) state_.portals.edit(p).set("tag", ptag - 1);
     }
     markIscsiChanged();
     return Json(true);

@@ -136,31 +136,47 @@ StatusOr<Json> Model::call(const std::string& method, const Json& params) {
   Json args = params.isArray() ? params : Json::array();
   if (!it->second.mutates) return it->second.handler(args);
 
-  State before = state_;
+  Scalars before = beginTx();
+  StatusOr<Json> result = it->second.handler(args);
+  if (!result.ok()) {
+    rollbackTx(std::move(before));
+    return result;
+  }
+  if (backing_.consumesEvents()) {
+    if (iscsiChanged_) pendingEvents_.push_back(iscsiConfigEvent());
+    if (nfsChanged_) pendingEvents_.push_back(nfsConfigEvent());
+    for (const Json& event : pendingEvents_) {
+      Status s = backing_.apply(event);
+      if (!s.ok()) {
+        TNAS_LOG(Warn).kv("method", method).kv("event", event.value("event").asString())
+            << "backing failed: " << s.message();
+        rollbackTx(std::move(before));
+        return callError(std::string(s.message()), EFAULT);
+      }
+    }
+  }
+  commitTx();
+  if (onMutation_) onMutation_();
+  return result;
+}
+
+Model::Scalars Model::beginTx() {
   pendingEvents_.clear();
   iscsiChanged_ = false;
   nfsChanged_ = false;
-  StatusOr<Json> result = it->second.handler(args);
-  if (!result.ok()) {
-    state_ = std::move(before);
-    pendingEvents_.clear();
-    return result;
-  }
-  if (iscsiChanged_) pendingEvents_.push_back(iscsiConfigEvent());
-  if (nfsChanged_) pendingEvents_.push_back(nfsConfigEvent());
-  for (const Json& event : pendingEvents_) {
-    Status s = backing_.apply(event);
-    if (!s.ok()) {
-      TNAS_LOG(Warn).kv("method", method).kv("event", event.value("event").asString())
-          << "backing failed: " << s.message();
-      state_ = std::move(before);
-      pendingEvents_.clear();
-      return callError(std::string(s.message()), EFAULT);
-    }
-  }
+  state_.forEachTable([](auto& table) { table.beginTx(); });
+  return state_;  // the Scalars part only
+}
+
+void Model::commitTx() {
   pendingEvents_.clear();
-  if (onMutation_) onMutation_();
-  return result;
+  state_.forEachTable([](auto& table) { table.commit(); });
+}
+
+void Model::rollbackTx(Scalars before) {
+  pendingEvents_.clear();
+  state_.forEachTable([](auto& table) { table.rollback(); });
+  static_cast<Scalars&>(state_) = std::move(before);
 }
 
 void Model::emit(Json event) {
@@ -175,23 +191,21 @@ void Model::emit(Json event) {
 
 namespace {
 
-Json mapToJson(const std::map<int64_t, Json>& m) {
+template <typename K>
+Json mapToJson(const TxMap<K>& m) {
   Json out = Json::array();
   for (const auto& [k, v] : m) out.push(v);
   return out;
 }
-Json mapToJson(const std::map<std::string, Json>& m) {
-  Json out = Json::array();
-  for (const auto& [k, v] : m) out.push(v);
-  return out;
+void loadIntMap(const Json& arr, TxMap<int64_t>& m) {
+  std::map<int64_t, Json> rows;
+  for (const Json& v : arr.asArray()) rows[v.value("id").asInt()] = v;
+  m = TxMap<int64_t>(std::move(rows));
 }
-void loadIntMap(const Json& arr, std::map<int64_t, Json>& m) {
-  m.clear();
-  for (const Json& v : arr.asArray()) m[v.value("id").asInt()] = v;
-}
-void loadStrMap(const Json& arr, const char* key, std::map<std::string, Json>& m) {
-  m.clear();
-  for (const Json& v : arr.asArray()) m[v.value(key).asString()] = v;
+void loadStrMap(const Json& arr, const char* key, TxMap<std::string>& m) {
+  std::map<std::string, Json> rows;
+  for (const Json& v : arr.asArray()) rows[v.value(key).asString()] = v;
+  m = TxMap<std::string>(std::move(rows));
 }
 
 }  // namespace

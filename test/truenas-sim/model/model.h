@@ -4,8 +4,12 @@
 // through call(); protocol concerns (auth, core.*, jobs, limits) live in protocol/.
 //
 // Thread-safety: every public method takes the model's mutex, so calls are serialised like a
-// single middleware worker. Mutations are sent to the Backing before they are committed: if the
-// backing fails, the model is rolled back and the call fails with CallError(EFAULT).
+// single middleware worker (the simulated latency is slept by the dispatcher, outside it).
+// A mutating call is a transaction: the tables journal what it writes (tx_map.h), so a failed
+// call is undone in O(records touched). Mutations are sent to the Backing before they are
+// committed: if the backing fails, the model is rolled back and the call fails with
+// CallError(EFAULT). The backing events that describe a whole configuration (iscsi.config,
+// nfs.config) are only built when the backing consumes events (Backing::consumesEvents).
 // After each committed mutation the onMutation callback runs (persistence).
 #pragma once
 
@@ -21,6 +25,7 @@
 #include "common/base/status.h"
 #include "test/truenas-sim/backing/backing.h"
 #include "test/truenas-sim/json/json.h"
+#include "test/truenas-sim/model/tx_map.h"
 #include "test/truenas-sim/personality/personality.h"
 
 namespace tnascsi::sim {
@@ -137,21 +142,38 @@ class Model {
   std::string newNaa();
   std::string newGuid();
 
-  struct State {
-    std::map<std::string, Json> pools;      // name -> {id,name,size,guid}
-    std::map<std::string, Json> datasets;   // name -> record
-    std::map<std::string, Json> snapshots;  // full name -> record
+  // The small part of the state, copied whole before a mutating call (O(1) in the number of
+  // volumes); the tables in State journal their own writes (tx_map.h).
+  struct Scalars {
     Json iscsiGlobal;
-    std::map<int64_t, Json> portals, initiators, auths, targets, extents, targetextents;
-    std::map<int64_t, Json> nfsShares;
-    std::map<std::string, Json> services;  // name -> {id, service, enable, state}
     Json nfsConfig;
     int64_t nextId = 1;  // one id counter per table would also do
     std::map<std::string, int64_t> nextIds;
     int64_t txg = 100;
     uint64_t rng = 0x9e3779b97f4a7c15ull;
   };
+  struct State : Scalars {
+    TxMap<std::string> pools;      // name -> {id,name,size,guid}
+    TxMap<std::string> datasets;   // name -> record
+    TxMap<std::string> snapshots;  // full name -> record
+    TxMap<int64_t> portals, initiators, auths, targets, extents, targetextents;
+    TxMap<int64_t> nfsShares;
+    TxMap<std::string> services;  // name -> {id, service, enable, state}
+
+    template <typename F>
+    void forEachTable(F f) {
+      for (TxMap<std::string>* t : {&pools, &datasets, &snapshots, &services}) f(*t);
+      for (TxMap<int64_t>* t :
+           {&portals, &initiators, &auths, &targets, &extents, &targetextents, &nfsShares}) {
+        f(*t);
+      }
+    }
+  };
   int64_t nextId(const std::string& table) { return state_.nextIds[table]++ + 1; }
+  // A mutating call is a transaction: begin, then commit or roll back to `before`.
+  Scalars beginTx();
+  void commitTx();
+  void rollbackTx(Scalars before);
   Json stateToJson(const State& s) const;
 
   Personality personality_;

@@ -134,7 +134,7 @@ void Model::registerSnapshots(const std::string& ns) {
       const std::string id = a.at(0).asString();
       auto it = state_.snapshots.find(id);
       if (it == state_.snapshots.end()) return instanceNotFound(verbose, id);
-      Json& holds = it->second["holds"];
+      Json& holds = state_.snapshots.edit(it)["holds"];
       if (!holds.isObject()) holds = Json::object();
       if (hold) {
         holds.set("truenas", nowSeconds());
@@ -443,7 +443,7 @@ StatusOr<Json> Model::snapshotUpdate(const Json& params) {
   if (personality_.version == Version::kScale2510) allowed.push_back("user_properties_remove");
   c.allowOnly(allowed);
   TNAS_SIM_VERRORS_CHECK(v);
-  Json& ups = it->second["user_properties"];
+  Json& ups = state_.snapshots.edit(it)["user_properties"];
   if (!ups.isObject()) ups = Json::object();
   for (const Json& up : data.value("user_properties_update").asArray()) {
     const std::string key = up.value("key").asString();

@@ -19,7 +19,7 @@ StatusOr<Json> Model::serviceAction(const std::string& verb, const Json& params)
   }
   if (verb == "started") return Json(it->second.value("state").asString() == "RUNNING");
   if (verb == "stop") {
-    it->second.set("state", "STOPPED");
+    state_.services.edit(it).set("state", "STOPPED");
     return Json(false);
   }
   if (failingServices_.count(name) && (verb == "start" || verb == "restart")) {
@@ -29,10 +29,10 @@ StatusOr<Json> Model::serviceAction(const std::string& verb, const Json& params)
     // service.py:209-213 and api/v25_10_0/service.py:32, where service.control returns the same
     // value as its job result, plugins/service.py:157-159; TN-13.0-U6.8:.../plugins/service.py:
     // 131-135).
-    it->second.set("state", "STOPPED");
+    state_.services.edit(it).set("state", "STOPPED");
     return Json(false);
   }
-  it->second.set("state", "RUNNING");
+  state_.services.edit(it).set("state", "RUNNING");
   return Json(true);
 }
 
@@ -97,12 +97,13 @@ void Model::registerSystem() {
       },
       false);
   reg("service.update", [this](const Json& a) -> StatusOr<Json> {
-    for (auto& [n, s] : state_.services) {
-      if ((a.at(0).isString() && n == a.at(0).asString()) ||
+    for (auto it = state_.services.begin(); it != state_.services.end(); ++it) {
+      const Json& s = it->second;
+      if ((a.at(0).isString() && it->first == a.at(0).asString()) ||
           (a.at(0).isInt() && s.value("id").asInt() == a.at(0).asInt())) {
         if (const Json* e = a.at(1).get("enable")) {
           if (!e->isBool()) return validationError("service_update.enable", "Not a boolean");
-          s.set("enable", *e);
+          state_.services.edit(it).set("enable", *e);
         }
         return s.value("id");
       }
