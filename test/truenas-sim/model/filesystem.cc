@@ -207,8 +207,8 @@ StatusOr<Json> Model::fsChange(const Json& params, bool setperm) {
   const Version ver = personality_.version;
   const bool core = ver == Version::kCore13;
   const bool pydantic = ver == Version::kScale2504 || ver == Version::kScale2510;
-  const Json data = params.at(0);
-  const Json options = data.value("options");
+  const Json& data = params.at(0);
+  const Json& options = data.value("options");
   const std::string method = setperm ? "filesystem.setperm" : "filesystem.chown";
   // Argument schema name: @accepts Dict name (legacy) or single_argument_args name (pydantic).
   const std::string arg = pydantic ? (setperm ? "filesystem_setperm" : "filesystem_chown")
