@@ -40,10 +40,10 @@ TEST(FakeTrueNas, DatasetRules) {
 TEST(FakeTrueNas, RootPermissions) {
   FakeTrueNasApi api;
   api.addDataset("tank/k8s");
+  ASSERT_TRUE(api.createDataset(zvol("tank/k8s/z")).ok());
   DatasetCreateSpec fs;
   fs.name = "tank/k8s/f";
   ASSERT_TRUE(api.createDataset(fs).ok());
-  ASSERT_TRUE(api.createDataset(zvol("tank/k8s/z")).ok());
   auto perm = api.pathPermissions("/mnt/tank/k8s/f");
   ASSERT_TRUE(perm.ok()) << perm.status();
   EXPECT_EQ(perm->mode, 0755u);
