@@ -35,6 +35,34 @@ std::map<std::string, std::string> buildContext(Backend& backend, const VolumePa
           {"nfsVersion", params.nfs.version}};
 }
 
+// nfsRootMode/Uid/Gid: the root directory's mode (filesystem.setperm, with the owner in the same
+// job) or only its owner (filesystem.chown: 25.x refuses a setperm that sets no mode). Setting the
+// same values again changes nothing, so a retried CreateVolume simply applies them again.
+Status applyRootPermissions(truenas::TrueNasApi& api, const std::string& path,
+                            const NfsRootPermissions& root) {
+  Status s;
+  if (root.mode) {
+    truenas::PathPermissionsSpec spec;
+    spec.path = path;
+    spec.mode = *root.mode;
+    spec.uid = root.uid;
+    spec.gid = root.gid;
+    spec.stripAcl = root.stripAcl;
+    s = api.setPathPermissions(spec);
+  } else {
+    s = api.setPathOwner({path, root.uid, root.gid});
+  }
+  if (s.ok()) return s;
+  if (s.code() == StatusCode::kInvalidArgument &&
+      s.message().find("Non-trivial ACL") != absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        "setting the root permissions of " + path + ": " + std::string(s.message()) +
+        " (the dataset inherited an ACL from its parent; set StorageClass parameter "
+        "'nfsRootStripAcl: \"true\"' to replace it by the mode)");
+  }
+  return common::annotate(s, "setting the root permissions of " + path);
+}
+
 }  // namespace
 
 std::string exportPath(const truenas::Dataset& dataset) {
@@ -102,6 +130,12 @@ StatusOr<VolumeInfo> NfsProvisioner::finish(const CreatePlan& plan, DatasetOutco
     }
   }
   if (!haveShare) {
+    // Before the share exists, so nothing mounts the root before it has its owner and mode; a
+    // found share means an earlier attempt got past this step. Volumes with a content source keep
+    // the source's root (docs/storageclass-parameters.md).
+    if (plan.params.nfs.root.any() && !plan.cloneSnapshot) {
+      TNAS_RETURN_IF_ERROR(applyRootPermissions(api, path, plan.params.nfs.root));
+    }
     auto share = api.createNfsShare(shareSpec(plan, path));
     if (share.status().code() == StatusCode::kNotFound) {
       // The share does not exist yet: what TrueNAS did not find is something the request names

@@ -1,7 +1,10 @@
 // NfsProvisioner: NFS volumes on TrueNAS. One volume is a filesystem dataset with refquota =
 // capacity (TrueNAS minimum 1 GiB; optional refreservation) and one NFS share of its mountpoint.
-// A fresh create costs 2 calls (dataset, share); a retry looks the share up by path. The volume
-// context names the server, the export path and the NFS version. See provisioner.h.
+// A fresh create costs 2 calls (dataset, share), 3 with nfsRootMode/Uid/Gid (filesystem.setperm
+// or filesystem.chown on the dataset's root, a job, between the two); a retry looks the share up
+// by path and, while it is missing, applies the root permissions again. Volumes with a content
+// source keep the source's root. The volume context names the server, the export path and the
+// NFS version. See provisioner.h.
 //
 // With nfsExportPerNode (nfs_publish.cc) the dataset carries props::kNfsExportPerNode, the share
 // is created disabled with no hosts (nobody may mount), publish adds the node's NFS client

@@ -29,7 +29,8 @@ const std::set<std::string> kIscsiKeys = {
     "extentInsecureTpc", "extentXen", "extentRpm",   "mkfsOptions",   "portals", "multipath"};
 const std::set<std::string> kNfsKeys = {
     "nfsReservation", "nfsNetworks",    "nfsHosts",    "nfsMaprootUser", "nfsMaprootGroup",
-    "nfsMapallUser",  "nfsMapallGroup", "nfsSecurity", "nfsVersion",     "nfsExportPerNode"};
+    "nfsMapallUser",  "nfsMapallGroup", "nfsSecurity", "nfsVersion",     "nfsExportPerNode",
+    "nfsRootMode",    "nfsRootUid",     "nfsRootGid",  "nfsRootStripAcl"};
 
 // Options the node may pass to mkfs; anything else could change the filesystem in ways the node
 // does not expect (e.g. a different block size than it checks).
@@ -239,6 +240,7 @@ Status parseNfs(const StringMap& p, NfsParameters* out) {
         "StorageClass parameter 'nfsExportPerNode' excludes 'nfsNetworks' and 'nfsHosts' (the "
         "share admits exactly the nodes the volume is published to)");
   }
+  TNAS_ASSIGN_OR_RETURN(out->root, parseNfsRootPermissions(p));
   if (out->mapallGroup && !out->mapallUser) {
     return absl::InvalidArgumentError(
         "StorageClass parameter 'nfsMapallGroup' needs 'nfsMapallUser'");

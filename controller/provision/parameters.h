@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/base/status.h"
+#include "controller/provision/nfs_root_permissions.h"
 #include "controller/provision/volume_id.h"
 
 namespace tnascsi::controller::provision {
@@ -45,6 +46,9 @@ struct NfsParameters {
   // nfsExportPerNode: the share admits only the addresses of the nodes the volume is published to
   // (ControllerPublish/Unpublish edit its hosts); disabled while published nowhere.
   bool exportPerNode = false;
+  // nfsRootMode/Uid/Gid/StripAcl: applied to the root directory of new empty volumes only (not to
+  // volumes with a content source: those keep the source's root as the copied data expects).
+  NfsRootPermissions root;
 };
 
 struct VolumeParameters {

@@ -215,6 +215,19 @@ class TrueNasApi {
   virtual StatusOr<std::vector<NfsShare>> queryNfsShares(const QueryFilter& filter,
                                                          const QueryOptions& options) = 0;
 
+  // ---- Filesystem (a dataset's root directory) --------------------------------------------------
+
+  // filesystem.setperm (a job, awaited up to the client's job timeout): mode, and owner when given.
+  // Idempotent (setting the same values again changes nothing). NotFound when the path does not
+  // exist; InvalidArgument when TrueNAS refuses it (a non-trivial ACL without stripAcl, a path
+  // that is not below /mnt or is a pool's root, a read-only dataset on 25.x, a bad mode or id);
+  // DeadlineExceeded when the job outlives the timeout.
+  virtual Status setPathPermissions(const PathPermissionsSpec& spec) = 0;
+
+  // filesystem.chown (a job): owner and/or group. Idempotent. Errors as setPathPermissions
+  // (ACLs do not matter); InvalidArgument when neither uid nor gid is set.
+  virtual Status setPathOwner(const PathOwnerSpec& spec) = 0;
+
   // ---- Services ("iscsitarget", "nfs")
   // -----------------------------------------------------------
 

@@ -103,6 +103,9 @@ class TrueNasClient final : public TrueNasApi {
   StatusOr<std::vector<NfsShare>> queryNfsShares(const QueryFilter& filter,
                                                  const QueryOptions& options) override;
 
+  Status setPathPermissions(const PathPermissionsSpec& spec) override;
+  Status setPathOwner(const PathOwnerSpec& spec) override;
+
   StatusOr<ServiceState> getService(const std::string& name) override;
   Status ensureServiceRunning(const std::string& name) override;
   Status reloadService(const std::string& name) override;

@@ -340,6 +340,24 @@ struct LocalReplicationSpec {
   std::string targetDataset;  // "tank/k8s/pvc-2"
 };
 
+// filesystem.setperm on a directory below /mnt (a dataset's mountpoint): sets its mode and,
+// when given, its owner. TrueNAS refuses a mode outside 001-777 and, unless stripAcl, a path
+// carrying a non-trivial ACL.
+struct PathPermissionsSpec {
+  std::string path;            // "/mnt/tank/k8s/nfs-1"
+  uint32_t mode = 0755;        // permission bits only (0001-0777)
+  std::optional<int64_t> uid;  // nullopt: unchanged
+  std::optional<int64_t> gid;  // nullopt: unchanged
+  bool stripAcl = false;       // options.stripacl
+};
+
+// filesystem.chown on a directory below /mnt; at least one of uid/gid is set.
+struct PathOwnerSpec {
+  std::string path;
+  std::optional<int64_t> uid;  // nullopt: unchanged
+  std::optional<int64_t> gid;  // nullopt: unchanged
+};
+
 struct SnapshotRollbackOptions {
   bool recursive = false;        // destroy newer snapshots (-r)
   bool recursiveClones = false;  // and their clones (-R)

@@ -366,6 +366,7 @@ void FakeTrueNasApi::eraseDatasetLocked(const std::string& name) {
   // The attachment cascade of pool.dataset.delete: NFS shares under the path; extents on the zvol,
   // their mappings, and targets left without LUNs.
   std::string path = "/mnt/" + name;
+  perms_.erase(name);
   for (auto it = shares_.begin(); it != shares_.end();) {
     bool under = it->second.path == path || isBelow(it->second.path, path);
     it = under ? shares_.erase(it) : std::next(it);

@@ -66,6 +66,14 @@ class FakeTrueNasApi final : public TrueNasApi {
   // Direct access for assertions.
   std::vector<IscsiInitiatorGroup> initiatorGroups() const;
   std::vector<IscsiTarget> targets() const;
+  // A dataset root directory's mode/owner as setPathPermissions/setPathOwner left it (0755 root
+  // until then); NotFound when no filesystem dataset is mounted at `path`.
+  struct PathPerm {
+    uint32_t mode = 0755;
+    int64_t uid = 0;
+    int64_t gid = 0;
+  };
+  StatusOr<PathPerm> pathPermissions(const std::string& path) const;
   // Simulate out-of-band changes (an admin deleting objects).
   void removeTargetOutOfBand(const std::string& name);
 
@@ -139,6 +147,8 @@ class FakeTrueNasApi final : public TrueNasApi {
   StatusOr<ServiceState> getService(const std::string& name) override;
   Status ensureServiceRunning(const std::string& name) override;
   Status reloadService(const std::string& name) override;
+  Status setPathPermissions(const PathPermissionsSpec& spec) override;
+  Status setPathOwner(const PathOwnerSpec& spec) override;
 
  private:
   struct Fault {
@@ -154,6 +164,8 @@ class FakeTrueNasApi final : public TrueNasApi {
 
   // Helpers; all require mu_ held.
   bool datasetExists(const std::string& name) const;
+  // The filesystem dataset mounted at `path`, or nullptr.
+  const Dataset* datasetAtPathLocked(const std::string& path) const;
   bool hasClones(const std::string& snapshotId) const;
   void eraseDatasetLocked(const std::string& name);
   void eraseExtentLocked(int64_t id);
@@ -175,6 +187,7 @@ class FakeTrueNasApi final : public TrueNasApi {
   std::map<int64_t, IscsiExtent> extents_;
   std::map<int64_t, IscsiTargetExtent> mappings_;
   std::map<int64_t, NfsShare> shares_;
+  std::map<std::string, PathPerm> perms_;  // by dataset name; absent = 0755 root
   std::map<std::string, ServiceState> services_;
   int64_t nextId_ = 1;
   uint64_t nextTxg_ = 1;

@@ -1,4 +1,4 @@
-// FakeTrueNasApi: NFS shares and services (see fake_truenas_api.h).
+// FakeTrueNasApi: NFS shares, services and dataset root permissions (see fake_truenas_api.h).
 #include <algorithm>
 
 #include "test/fakes/truenas/fake_filter.h"
@@ -125,6 +125,55 @@ Status FakeTrueNasApi::reloadService(const std::string& name) {
   std::lock_guard<std::mutex> lock(mu_);
   if (services_.count(name) == 0) return absl::NotFoundError("service " + name + " does not exist");
   return absl::OkStatus();
+}
+
+// ---- Root directory permissions -----------------------------------------------------------------
+
+const Dataset* FakeTrueNasApi::datasetAtPathLocked(const std::string& path) const {
+  for (const auto& [name, d] : datasets_) {
+    if (d.type == DatasetType::kFilesystem && d.mountpoint && *d.mountpoint == path) return &d;
+  }
+  return nullptr;
+}
+
+StatusOr<FakeTrueNasApi::PathPerm> FakeTrueNasApi::pathPermissions(const std::string& path) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const Dataset* d = datasetAtPathLocked(path);
+  if (!d) return absl::NotFoundError("Path " + path + " not found");
+  auto it = perms_.find(d->name);
+  return it == perms_.end() ? PathPerm{} : it->second;
+}
+
+Status FakeTrueNasApi::setPathPermissions(const PathPermissionsSpec& spec) {
+  TNAS_RETURN_IF_ERROR(enter("setPathPermissions", true));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const Dataset* d = datasetAtPathLocked(spec.path);
+    if (!d) return absl::NotFoundError("Path " + spec.path + " not found");
+    if (spec.mode == 0 || spec.mode > 0777) {
+      return absl::InvalidArgumentError(
+          "filesystem_setperm.mode: Please supply a value between "
+          "000 and 777");
+    }
+    PathPerm& p = perms_[d->name];
+    p.mode = spec.mode;
+    if (spec.uid) p.uid = *spec.uid;
+    if (spec.gid) p.gid = *spec.gid;
+  }
+  return leave("setPathPermissions");
+}
+
+Status FakeTrueNasApi::setPathOwner(const PathOwnerSpec& spec) {
+  TNAS_RETURN_IF_ERROR(enter("setPathOwner", true));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const Dataset* d = datasetAtPathLocked(spec.path);
+    if (!d) return absl::NotFoundError("Path " + spec.path + " not found");
+    PathPerm& p = perms_[d->name];
+    if (spec.uid) p.uid = *spec.uid;
+    if (spec.gid) p.gid = *spec.gid;
+  }
+  return leave("setPathOwner");
 }
 
 }  // namespace tnascsi::controller::truenas

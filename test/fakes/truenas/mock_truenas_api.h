@@ -46,6 +46,8 @@ class MockTrueNasApi : public TrueNasApi {
               (const QueryFilter& filter, const QueryOptions& options), (override));
   MOCK_METHOD(Status, cloneSnapshot, (const SnapshotCloneSpec& spec), (override));
   MOCK_METHOD(Status, replicateLocal, (const LocalReplicationSpec& spec), (override));
+  MOCK_METHOD(Status, setPathPermissions, (const PathPermissionsSpec& spec), (override));
+  MOCK_METHOD(Status, setPathOwner, (const PathOwnerSpec& spec), (override));
   MOCK_METHOD(Status, rollbackSnapshot,
               (const std::string& id, const SnapshotRollbackOptions& options), (override));
 

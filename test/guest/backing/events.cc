@@ -136,6 +136,23 @@ Status onNfsConfig(const Object& event, const BackingOptions& opt) {
   return runCommand(opt.exportfsCommand);
 }
 
+// filesystem.setperm/chown on a dataset's root: the resulting mode and owner, set as they are
+// (idempotent).
+Status onPathSetperm(const Object& event, const BackingOptions& opt) {
+  TNAS_ASSIGN_OR_RETURN(std::string name, field(event, "name"));
+  TNAS_RETURN_IF_ERROR(checkName(name));
+  std::string mp = event.optValue<std::string>("mountpoint", opt.mountRoot + "/" + name);
+  if (mp.rfind(opt.mountRoot + "/", 0) != 0 || checkName(mp.substr(1)) != absl::OkStatus()) {
+    return absl::InvalidArgumentError("mountpoint " + mp + " is not below " + opt.mountRoot);
+  }
+  const auto mode = static_cast<mode_t>(event.getValue<int64_t>("mode") & 07777);
+  const auto uid = static_cast<uid_t>(event.getValue<int64_t>("uid"));
+  const auto gid = static_cast<gid_t>(event.getValue<int64_t>("gid"));
+  if (::chown(mp.c_str(), uid, gid) != 0) return common::errnoStatus("chown " + mp, errno);
+  if (::chmod(mp.c_str(), mode) != 0) return common::errnoStatus("chmod " + mp, errno);
+  return absl::OkStatus();
+}
+
 Status dispatch(const Object& event, const BackingOptions& opt) {
   TNAS_ASSIGN_OR_RETURN(std::string kind, field(event, "event"));
   std::string root = event.optValue<std::string>("root", "/var/lib/truenas-sim");
@@ -162,6 +179,7 @@ Status dispatch(const Object& event, const BackingOptions& opt) {
     }
     return kind == "dataset.delete" ? removeAll(mp) : mkdirs(mp);
   }
+  if (kind == "path.setperm") return onPathSetperm(event, opt);
   if (kind.rfind("snapshot.", 0) == 0) {
     TNAS_ASSIGN_OR_RETURN(std::string snapshot, field(event, "snapshot"));
     TNAS_RETURN_IF_ERROR(checkName(snapshot));

@@ -92,6 +92,15 @@ TEST_P(ContractTest, EveryRequestConformsToTheDescription) {
   fs.refquota = uint64_t{1} << 30;
   fs.userProperties = {{"csi:owner", "driver"}};
   ASSERT_TRUE(client_->createDataset(fs).ok());
+  PathPermissionsSpec perm;  // StorageClass nfsRootMode/Uid/Gid
+  perm.path = "/mnt/tank/k8s/nfs-1";
+  perm.mode = 0775;
+  perm.uid = 1000;
+  perm.gid = 1000;
+  Status permSet = client_->setPathPermissions(perm);
+  ASSERT_TRUE(permSet.ok()) << permSet;
+  Status owned = client_->setPathOwner({"/mnt/tank/k8s/nfs-1", std::nullopt, int64_t{2000}});
+  ASSERT_TRUE(owned.ok()) << owned;
   SnapshotCreateSpec snap;
   snap.dataset = fs.name;
   snap.name = "s1";

@@ -353,6 +353,7 @@ StatusOr<Json> Model::datasetCreate(const Json& params) {
       anc.set("origin", "");
       anc.set("props", Json::object());
       anc.set("user_properties", Json::object());
+      anc.set("perm", initialPerm(it->substr(0, it->rfind('/'))));
       state_.datasets[*it] = anc;
       Json ev = Json::object();
       ev.set("event", "dataset.create");
@@ -387,6 +388,7 @@ StatusOr<Json> Model::datasetCreate(const Json& params) {
     emit(std::move(ev));
   } else {
     rec.set("written", int64_t{98304});
+    rec.set("perm", initialPerm(parent));
     Json& props = rec["props"];
     props.set("xattr", "SA");
     if (shareType && *shareType == "NFS") {

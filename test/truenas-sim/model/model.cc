@@ -82,6 +82,7 @@ void Model::registerMethods() {
   }
   registerIscsi();
   registerNfs();
+  registerFilesystem();
 }
 
 void Model::addPool(const std::string& name, int64_t sizeBytes, bool draid) {
@@ -126,7 +127,8 @@ bool Model::hasService(const std::string& service) const {
 
 bool Model::isJob(const std::string& method) const {
   return method == "pool.dataset.destroy_snapshots" || method == "service.control" ||
-         method == "replication.run_onetime";
+         method == "replication.run_onetime" || method == "filesystem.setperm" ||
+         method == "filesystem.chown";
 }
 
 StatusOr<Json> Model::call(const std::string& method, const Json& params) {

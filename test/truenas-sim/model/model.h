@@ -17,6 +17,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -29,6 +30,8 @@
 #include "test/truenas-sim/personality/personality.h"
 
 namespace tnascsi::sim {
+
+class Verrors;
 
 class Model {
  public:
@@ -66,6 +69,10 @@ class Model {
     std::lock_guard<std::mutex> lock(mu_);
     failingServices_ = std::move(names);
   }
+  // Test control: gives (or removes) a non-trivial ACL on a filesystem dataset's root directory,
+  // as filesystem.setacl would (not modelled). NotFound for an unknown dataset. Persisted with
+  // the dataset.
+  Status setAclForTest(const std::string& dataset, bool nonTrivial);
 
  private:
   using Handler = std::function<StatusOr<Json>(const Json& params)>;
@@ -126,6 +133,16 @@ class Model {
   Json extentEntry(const Json& rec) const;
   Json iscsiConfigEvent() const;
   std::string targetIqn(const Json& target) const;
+
+  // --- filesystem.stat/setperm/chown (filesystem.cc)
+  void registerFilesystem();
+  StatusOr<Json> fsStat(const Json& params);
+  StatusOr<Json> fsChange(const Json& params, bool setperm);
+  StatusOr<std::string> permPathCheck(const std::string& schema, const std::string& path,
+                                      Verrors& v);
+  std::optional<std::string> datasetAtPath(const std::string& path) const;
+  Json initialPerm(const std::string& parent) const;  // a new dataset's root directory
+  Json permOf(const Json& rec) const;                 // {mode, uid, gid, acl} with defaults
 
   // --- NFS (nfs.cc)
   void registerNfs();

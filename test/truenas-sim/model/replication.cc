@@ -256,6 +256,7 @@ StatusOr<Json> Model::replicationRunOnetime(const Json& params) {
     }
   }
   if (readonly.value_or("SET") != "IGNORE") rec["props"].set("readonly", "ON");
+  if (snap->contains("perm")) rec.set("perm", snap->value("perm"));  // the received root
   state_.datasets[*target] = rec;
 
   const std::string snapName = snap->value("snapshot_name").asString();

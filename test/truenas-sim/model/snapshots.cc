@@ -207,6 +207,7 @@ StatusOr<Json> Model::snapshotCreate(const Json& params) {
       if (k.find(':') != std::string::npos) rec["user_properties"].set(k, pv);
     }
     rec.set("holds", Json::object());
+    if (drec.value("type").asString() != "VOLUME") rec.set("perm", permOf(drec));
     if (drec.value("type").asString() == "VOLUME") {
       rec.set("volsize", drec.value("volsize"));
     }
@@ -338,6 +339,7 @@ StatusOr<Json> Model::snapshotClone(const Json& params) {
     rec.set("written", int64_t{8192});
   } else {
     rec.set("written", int64_t{8192});
+    rec.set("perm", permOf(sit->second));  // the clone's root is the snapshot's
   }
   for (const auto& [k, pv] : data.value("dataset_properties").asObject()) {
     if (k.find(':') != std::string::npos) {
@@ -420,6 +422,7 @@ StatusOr<Json> Model::snapshotRollback(const Json& params) {
   if (drec.value("type").asString() == "VOLUME" && it->second.contains("volsize")) {
     drec.set("volsize", it->second.value("volsize"));
   }
+  if (it->second.contains("perm")) drec.set("perm", it->second.value("perm"));
   Json ev = Json::object();
   ev.set("event", "snapshot.rollback");
   ev.set("snapshot", id);

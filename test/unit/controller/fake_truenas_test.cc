@@ -35,6 +35,38 @@ TEST(FakeTrueNas, DatasetRules) {
   EXPECT_EQ(api.deleteDataset("tank/k8s/none", {}).code(), StatusCode::kNotFound);
 }
 
+// Root directory permissions: 0755 root until set, only on a filesystem dataset's mountpoint,
+// mode within 0001-0777, ids kept when not given, forgotten with the dataset.
+TEST(FakeTrueNas, RootPermissions) {
+  FakeTrueNasApi api;
+  api.addDataset("tank/k8s");
+  ASSERT_TRUE(api.createDataset(zvol("tank/k8s/z")).ok());
+  DatasetCreateSpec fs;
+  fs.name = "tank/k8s/f";
+  ASSERT_TRUE(api.createDataset(fs).ok());
+  auto perm = api.pathPermissions("/mnt/tank/k8s/f");
+  ASSERT_TRUE(perm.ok()) << perm.status();
+  EXPECT_EQ(perm->mode, 0755u);
+  PathPermissionsSpec spec;
+  spec.path = "/mnt/tank/k8s/f";
+  spec.mode = 0770;
+  spec.gid = 33;
+  ASSERT_TRUE(api.setPathPermissions(spec).ok());
+  ASSERT_TRUE(api.setPathOwner({"/mnt/tank/k8s/f", int64_t{1000}, std::nullopt}).ok());
+  perm = api.pathPermissions("/mnt/tank/k8s/f");
+  EXPECT_EQ(perm->mode, 0770u);
+  EXPECT_EQ(perm->uid, 1000);
+  EXPECT_EQ(perm->gid, 33);
+  spec.mode = 01777;
+  EXPECT_EQ(api.setPathPermissions(spec).code(), StatusCode::kInvalidArgument);
+  spec.path = "/mnt/tank/k8s/z";
+  spec.mode = 0700;
+  EXPECT_EQ(api.setPathPermissions(spec).code(), StatusCode::kNotFound) << "a zvol has no path";
+  ASSERT_TRUE(api.deleteDataset("tank/k8s/f", {}).ok());
+  ASSERT_TRUE(api.createDataset(fs).ok());
+  EXPECT_EQ(api.pathPermissions("/mnt/tank/k8s/f")->mode, 0755u) << "a new dataset, a new root";
+}
+
 // The fake is 25.04.2, which has no 42-entry hosts/networks cap (25.04.2.6 reverted it; only 25.10
 // enforces it): its capabilities agree with capabilitiesFor() and a 43-host share is taken.
 TEST(FakeTrueNas, NfsHostsUncappedOn2504) {

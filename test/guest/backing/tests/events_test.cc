@@ -5,6 +5,7 @@
 #include <Poco/JSON/Parser.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -117,6 +118,27 @@ TEST_F(EventsTest, DatasetDirectoriesAndFilesystemSnapshots) {
   EXPECT_FALSE(send(R"({"event":"dataset.create","name":"x","mountpoint":"/etc/x"})").ok());
   EXPECT_FALSE(send(R"({"event":"zvol.create","name":"../escape","volsize":1})").ok());
   EXPECT_FALSE(send(R"({"event":"no.such"})").ok());
+}
+
+TEST_F(EventsTest, PathSetpermSetsModeAndOwnerOfTheDatasetRoot) {
+  const std::string mp = opt_.mountRoot + "/tank/nfs-2";
+  ASSERT_TRUE(send(R"({"event":"dataset.create","name":"tank/nfs-2","mountpoint":")" + mp +
+                   R"(","refquota":0})")
+                  .ok());
+  // Our own ids, so the test needs no privileges.
+  const std::string ids =
+      R"(,"uid":)" + std::to_string(::getuid()) + R"(,"gid":)" + std::to_string(::getgid()) + "}";
+  for (int i = 0; i < 2; ++i) {  // idempotent
+    ASSERT_TRUE(send(R"({"event":"path.setperm","name":"tank/nfs-2","mountpoint":")" + mp +
+                     R"(","mode":488)" + ids)
+                    .ok());
+    struct stat st {};
+    ASSERT_EQ(::stat(mp.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0750u);
+    EXPECT_EQ(st.st_uid, ::getuid());
+  }
+  EXPECT_FALSE(
+      send(R"({"event":"path.setperm","name":"x","mountpoint":"/etc","mode":511)" + ids).ok());
 }
 
 TEST_F(EventsTest, NfsConfigWritesExports) {
