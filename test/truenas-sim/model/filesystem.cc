@@ -87,7 +87,7 @@ Status Model::setAclForTest(const std::string& dataset, bool nonTrivial) {
   if (it == state_.datasets.end()) return absl::NotFoundError(dataset);
   Json perm = permOf(it->second);
   perm.set("acl", nonTrivial);
-  it->second.set("perm", perm);
+  state_.datasets.edit(it).set("perm", perm);
   return absl::OkStatus();
 }
 
