@@ -245,6 +245,16 @@ void WsConnection::startCall(const std::string& method, const Json& params, cons
     }
     bool drop = false;
     StatusOr<Json> result = dispatcher.call(session, method, params, id, &drop);
+    {
+      // The call leaves the semaphore before its answer is sent (`async with` ends first:
+      // TS-24.10.2.4:src/middlewared/middlewared/main.py:209-222,
+      // TS-25.04.2.6:src/middlewared/middlewared/api/base/server/ws_handler/rpc.py:320-365), so a
+      // client that got the answer may count on the slot being free.
+      std::lock_guard<std::mutex> lock(shared->callsMu);
+      --shared->running;
+      --shared->inflight;
+      shared->callsCv.notify_all();
+    }
     if (drop) {
       // No reply and no close frame: the reader loop sees the flag and ends the connection.
       shared->dropped = true;
@@ -255,10 +265,6 @@ void WsConnection::startCall(const std::string& method, const Json& params, cons
         send(shared, result.ok() ? legacyResult(id, *result) : legacyError(id, result.status()));
       }
     }
-    std::lock_guard<std::mutex> lock(shared->callsMu);
-    --shared->running;
-    --shared->inflight;
-    shared->callsCv.notify_all();
   }).detach();
 }
 
