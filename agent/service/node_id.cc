@@ -93,7 +93,7 @@ StatusOr<std::string> resolveNodeAddress(const std::string& flag) {
     v6->sin6_port = htons(2049);
     len = sizeof *v6;
   }
-  UniqueFd fd(::socket(to.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  common::UniqueFd fd(::socket(to.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (!fd) return common::errnoStatus("socket", errno);
   if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&to), len) != 0) {
     return absl::InvalidArgumentError("--node-address " + flag + ": no route to " + peer + " (" +
