@@ -3,6 +3,7 @@
 #include "controller/service/controller_service.h"
 
 #include "common/rpc/rpc_handler.h"
+#include "controller/service/snapshot_codec.h"
 
 namespace tnascsi::controller {
 
@@ -18,6 +19,12 @@ Status clip(Status status) {
   if (status.message().size() <= kMaxMessage) return status;
   return Status(status.code(),
                 std::string(status.message().substr(0, kMaxMessage)) + "...(truncated)");
+}
+
+// handleRpc around `body` (decode, call provision, encode), with the message clipped.
+template <typename Body>
+grpc::Status serve(const char* method, const google::protobuf::Message& request, Body body) {
+  return common::handleRpc(method, request, [&] { return clip(body()); });
 }
 
 }  // namespace
@@ -93,22 +100,32 @@ grpc::Status ControllerService::ControllerGetCapabilities(
 grpc::Status ControllerService::CreateSnapshot(grpc::ServerContext*,
                                                const csi::v1::CreateSnapshotRequest* req,
                                                csi::v1::CreateSnapshotResponse* resp) {
-  return common::handleRpc("CreateSnapshot", *req,
-                           [&] { return clip(snapshots_.createSnapshot(*req, resp)); });
+  return serve("CreateSnapshot", *req, [&]() -> Status {
+    TNAS_ASSIGN_OR_RETURN(auto request, decodeCreateSnapshot(*req));
+    TNAS_ASSIGN_OR_RETURN(auto snapshot, snapshots_.createSnapshot(request));
+    encodeSnapshot(snapshot, resp->mutable_snapshot());
+    return absl::OkStatus();
+  });
 }
 
 grpc::Status ControllerService::DeleteSnapshot(grpc::ServerContext*,
                                                const csi::v1::DeleteSnapshotRequest* req,
                                                csi::v1::DeleteSnapshotResponse*) {
-  return common::handleRpc("DeleteSnapshot", *req,
-                           [&] { return clip(snapshots_.deleteSnapshot(*req)); });
+  return serve("DeleteSnapshot", *req, [&]() -> Status {
+    TNAS_ASSIGN_OR_RETURN(std::string id, decodeDeleteSnapshot(*req));
+    return snapshots_.deleteSnapshot(id);
+  });
 }
 
 grpc::Status ControllerService::ListSnapshots(grpc::ServerContext*,
                                               const csi::v1::ListSnapshotsRequest* req,
                                               csi::v1::ListSnapshotsResponse* resp) {
-  return common::handleRpc("ListSnapshots", *req,
-                           [&] { return clip(snapshots_.listSnapshots(*req, resp)); });
+  return serve("ListSnapshots", *req, [&]() -> Status {
+    TNAS_ASSIGN_OR_RETURN(auto request, decodeListSnapshots(*req));
+    TNAS_ASSIGN_OR_RETURN(auto result, snapshots_.listSnapshots(request));
+    encodeListSnapshots(result, resp);
+    return absl::OkStatus();
+  });
 }
 
 grpc::Status ControllerService::ControllerExpandVolume(
