@@ -26,6 +26,7 @@
 #include "controller/provision/export_collector.h"
 #include "controller/provision/iscsi_provisioner.h"
 #include "controller/provision/nfs_provisioner.h"
+#include "controller/provision/requests.h"
 #include "proto/csi.pb.h"
 
 namespace tnascsi::controller::provision {
@@ -41,20 +42,18 @@ class VolumeManager {
 
   Status createVolume(const csi::v1::CreateVolumeRequest& request,
                       csi::v1::CreateVolumeResponse* response);
-  Status deleteVolume(const csi::v1::DeleteVolumeRequest& request);
+  Status deleteVolume(const std::string& volumeId);
   Status expandVolume(const csi::v1::ControllerExpandVolumeRequest& request,
                       csi::v1::ControllerExpandVolumeResponse* response);
-  Status getVolume(const csi::v1::ControllerGetVolumeRequest& request,
-                   csi::v1::ControllerGetVolumeResponse* response);
-  Status listVolumes(const csi::v1::ListVolumesRequest& request,
-                     csi::v1::ListVolumesResponse* response);
+  StatusOr<VolumeStatusResult> getVolume(const std::string& volumeId);
+  StatusOr<ListVolumesResult> listVolumes(const ListRequest& request);
   Status validateCapabilities(const csi::v1::ValidateVolumeCapabilitiesRequest& request,
                               csi::v1::ValidateVolumeCapabilitiesResponse* response);
   Status getCapacity(const csi::v1::GetCapacityRequest& request,
                      csi::v1::GetCapacityResponse* response);
   Status publish(const csi::v1::ControllerPublishVolumeRequest& request,
                  csi::v1::ControllerPublishVolumeResponse* response);
-  Status unpublish(const csi::v1::ControllerUnpublishVolumeRequest& request);
+  Status unpublish(const UnpublishRequest& request);
 
   // A resolved volume: its backend and dataset (owned by us, not deleted).
   struct Located {

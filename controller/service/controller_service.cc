@@ -4,6 +4,7 @@
 
 #include "common/rpc/rpc_handler.h"
 #include "controller/service/snapshot_codec.h"
+#include "controller/service/volume_codec.h"
 
 namespace tnascsi::controller {
 
@@ -39,7 +40,10 @@ grpc::Status ControllerService::CreateVolume(grpc::ServerContext*,
 grpc::Status ControllerService::DeleteVolume(grpc::ServerContext*,
                                              const csi::v1::DeleteVolumeRequest* req,
                                              csi::v1::DeleteVolumeResponse*) {
-  return common::handleRpc("DeleteVolume", *req, [&] { return clip(volumes_.deleteVolume(*req)); });
+  return serve("DeleteVolume", *req, [&]() -> Status {
+    TNAS_ASSIGN_OR_RETURN(std::string id, decodeDeleteVolume(*req));
+    return volumes_.deleteVolume(id);
+  });
 }
 
 grpc::Status ControllerService::ControllerPublishVolume(
@@ -52,8 +56,10 @@ grpc::Status ControllerService::ControllerPublishVolume(
 grpc::Status ControllerService::ControllerUnpublishVolume(
     grpc::ServerContext*, const csi::v1::ControllerUnpublishVolumeRequest* req,
     csi::v1::ControllerUnpublishVolumeResponse*) {
-  return common::handleRpc("ControllerUnpublishVolume", *req,
-                           [&] { return clip(volumes_.unpublish(*req)); });
+  return serve("ControllerUnpublishVolume", *req, [&]() -> Status {
+    TNAS_ASSIGN_OR_RETURN(auto request, decodeUnpublish(*req));
+    return volumes_.unpublish(request);
+  });
 }
 
 grpc::Status ControllerService::ValidateVolumeCapabilities(
@@ -66,8 +72,12 @@ grpc::Status ControllerService::ValidateVolumeCapabilities(
 grpc::Status ControllerService::ListVolumes(grpc::ServerContext*,
                                             const csi::v1::ListVolumesRequest* req,
                                             csi::v1::ListVolumesResponse* resp) {
-  return common::handleRpc("ListVolumes", *req,
-                           [&] { return clip(volumes_.listVolumes(*req, resp)); });
+  return serve("ListVolumes", *req, [&]() -> Status {
+    TNAS_ASSIGN_OR_RETURN(auto request, decodeListVolumes(*req));
+    TNAS_ASSIGN_OR_RETURN(auto result, volumes_.listVolumes(request));
+    encodeListVolumes(result, resp);
+    return absl::OkStatus();
+  });
 }
 
 grpc::Status ControllerService::GetCapacity(grpc::ServerContext*,
@@ -138,8 +148,12 @@ grpc::Status ControllerService::ControllerExpandVolume(
 grpc::Status ControllerService::ControllerGetVolume(grpc::ServerContext*,
                                                     const csi::v1::ControllerGetVolumeRequest* req,
                                                     csi::v1::ControllerGetVolumeResponse* resp) {
-  return common::handleRpc("ControllerGetVolume", *req,
-                           [&] { return clip(volumes_.getVolume(*req, resp)); });
+  return serve("ControllerGetVolume", *req, [&]() -> Status {
+    TNAS_ASSIGN_OR_RETURN(std::string id, decodeGetVolume(*req));
+    TNAS_ASSIGN_OR_RETURN(auto result, volumes_.getVolume(id));
+    encodeGetVolume(result, resp);
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace tnascsi::controller
