@@ -101,17 +101,11 @@ StatusOr<ListVolumesResult> VolumeManager::listVolumes(const ListRequest& req) {
   return result;
 }
 
-Status VolumeManager::validateCapabilities(const csi::v1::ValidateVolumeCapabilitiesRequest& req,
-                                           csi::v1::ValidateVolumeCapabilitiesResponse* resp) {
-  if (req.volume_id().empty()) return absl::InvalidArgumentError("volume_id is required");
-  if (req.volume_capabilities().empty()) {
-    return absl::InvalidArgumentError("volume_capabilities must not be empty");
-  }
-  TNAS_ASSIGN_OR_RETURN(Located v, locate(req.volume_id()));
-  Status valid = provision::validateCapabilities(v.id.protocol, req.volume_capabilities());
-  if (valid.ok() && !req.parameters().empty()) {
-    auto params =
-        parseVolumeParameters(StringMap(req.parameters().begin(), req.parameters().end()));
+StatusOr<ValidateResult> VolumeManager::validateCapabilities(const ValidateRequest& req) {
+  TNAS_ASSIGN_OR_RETURN(Located v, locate(req.volumeId));
+  Status valid = provision::validateCapabilities(v.id.protocol, req.capabilities);
+  if (valid.ok() && !req.parameters.empty()) {
+    auto params = parseVolumeParameters(req.parameters);
     if (!params.ok()) {
       valid = params.status();
     } else if (params->protocol != v.id.protocol ||
@@ -120,59 +114,36 @@ Status VolumeManager::validateCapabilities(const csi::v1::ValidateVolumeCapabili
           "the parameters differ from those the volume was created with");
     }
   }
-  if (!valid.ok()) {
-    resp->set_message(std::string(valid.message()));
-    return absl::OkStatus();
-  }
-  auto* confirmed = resp->mutable_confirmed();
-  *confirmed->mutable_volume_capabilities() = req.volume_capabilities();
-  *confirmed->mutable_volume_context() = req.volume_context();
-  *confirmed->mutable_parameters() = req.parameters();
-  return absl::OkStatus();
+  if (!valid.ok()) return ValidateResult{false, std::string(valid.message())};
+  return ValidateResult{true, ""};
 }
 
-Status VolumeManager::getCapacity(const csi::v1::GetCapacityRequest& req,
-                                  csi::v1::GetCapacityResponse* resp) {
+StatusOr<uint64_t> VolumeManager::getCapacity(const CapacityRequest& req) {
   std::string backendName;
   std::optional<Protocol> protocol;
-  if (!req.parameters().empty()) {
-    TNAS_ASSIGN_OR_RETURN(
-        VolumeParameters params,
-        parseVolumeParameters(StringMap(req.parameters().begin(), req.parameters().end())));
+  if (!req.parameters.empty()) {
+    TNAS_ASSIGN_OR_RETURN(VolumeParameters params, parseVolumeParameters(req.parameters));
     backendName = params.backend;
     protocol = params.protocol;
   }
   TNAS_ASSIGN_OR_RETURN(Backend * backend, backends_.select(backendName));
-  for (const auto& cap : req.volume_capabilities()) {
-    if (protocol && !validateCapability(*protocol, cap).ok()) {
-      resp->set_available_capacity(0);
-      return absl::OkStatus();
-    }
+  for (const auto& cap : req.capabilities) {
+    if (protocol && !validateCapability(*protocol, cap).ok()) return 0;
   }
-  if (req.has_accessible_topology() &&
-      !topologyMatches(backend->config().topology, req.accessible_topology())) {
-    resp->set_available_capacity(0);
-    return absl::OkStatus();
-  }
+  if (req.topology && !topologyMatches(backend->config().topology, *req.topology)) return 0;
   TNAS_ASSIGN_OR_RETURN(auto parent, backend->api().getDataset(backend->config().parentDataset));
-  resp->set_available_capacity(static_cast<int64_t>(parent.available));
-  return absl::OkStatus();
+  return parent.available;
 }
 
-Status VolumeManager::publish(const csi::v1::ControllerPublishVolumeRequest& req,
-                              csi::v1::ControllerPublishVolumeResponse*) {
-  if (req.volume_id().empty()) return absl::InvalidArgumentError("volume_id is required");
-  if (req.node_id().empty()) return absl::InvalidArgumentError("node_id is required");
-  if (!req.has_volume_capability())
-    return absl::InvalidArgumentError("volume_capability is required");
-  TNAS_ASSIGN_OR_RETURN(auto token, inflight_.tryAcquire(req.volume_id()));
-  TNAS_ASSIGN_OR_RETURN(Located v, locate(req.volume_id()));
-  auto node = parseNodeId(req.node_id());
+Status VolumeManager::publish(const PublishRequest& req) {
+  TNAS_ASSIGN_OR_RETURN(auto token, inflight_.tryAcquire(req.volumeId));
+  TNAS_ASSIGN_OR_RETURN(Located v, locate(req.volumeId));
+  auto node = parseNodeId(req.nodeId);
   if (!node)
-    return absl::NotFoundError("node " + shownName(req.node_id()) +
+    return absl::NotFoundError("node " + shownName(req.nodeId) +
                                " does not exist (malformed node id)");
-  TNAS_RETURN_IF_ERROR(validateCapability(v.id.protocol, req.volume_capability()));
-  bool multiNode = isMultiNode(req.volume_capability().access_mode().mode());
+  TNAS_RETURN_IF_ERROR(validateCapability(v.id.protocol, req.capability));
+  bool multiNode = isMultiNode(req.capability.mode);
   // Both read-modify-write the volume's export object (initiator group, share hosts); the
   // per-volume guard above serializes them, so concurrent publishes to several nodes cannot lose
   // an update (the loser gets ABORTED and the CO retries).

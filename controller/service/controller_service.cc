@@ -1,5 +1,5 @@
-// ControllerService: each RPC through handleRpc into the provisioning layer (see
-// controller_service.h).
+// ControllerService: each RPC through handleRpc: decode (volume_codec.h, snapshot_codec.h), the
+// provisioning layer, encode (see controller_service.h).
 #include "controller/service/controller_service.h"
 
 #include "common/rpc/rpc_handler.h"
@@ -33,8 +33,12 @@ grpc::Status serve(const char* method, const google::protobuf::Message& request,
 grpc::Status ControllerService::CreateVolume(grpc::ServerContext*,
                                              const csi::v1::CreateVolumeRequest* req,
                                              csi::v1::CreateVolumeResponse* resp) {
-  return common::handleRpc("CreateVolume", *req,
-                           [&] { return clip(volumes_.createVolume(*req, resp)); });
+  return serve("CreateVolume", *req, [&]() -> Status {
+    TNAS_ASSIGN_OR_RETURN(auto request, decodeCreateVolume(*req));
+    TNAS_ASSIGN_OR_RETURN(auto volume, volumes_.createVolume(request));
+    encodeVolume(volume, resp->mutable_volume());
+    return absl::OkStatus();
+  });
 }
 
 grpc::Status ControllerService::DeleteVolume(grpc::ServerContext*,
@@ -48,9 +52,11 @@ grpc::Status ControllerService::DeleteVolume(grpc::ServerContext*,
 
 grpc::Status ControllerService::ControllerPublishVolume(
     grpc::ServerContext*, const csi::v1::ControllerPublishVolumeRequest* req,
-    csi::v1::ControllerPublishVolumeResponse* resp) {
-  return common::handleRpc("ControllerPublishVolume", *req,
-                           [&] { return clip(volumes_.publish(*req, resp)); });
+    csi::v1::ControllerPublishVolumeResponse*) {
+  return serve("ControllerPublishVolume", *req, [&]() -> Status {
+    TNAS_ASSIGN_OR_RETURN(auto request, decodePublish(*req));
+    return volumes_.publish(request);
+  });
 }
 
 grpc::Status ControllerService::ControllerUnpublishVolume(
@@ -65,8 +71,12 @@ grpc::Status ControllerService::ControllerUnpublishVolume(
 grpc::Status ControllerService::ValidateVolumeCapabilities(
     grpc::ServerContext*, const csi::v1::ValidateVolumeCapabilitiesRequest* req,
     csi::v1::ValidateVolumeCapabilitiesResponse* resp) {
-  return common::handleRpc("ValidateVolumeCapabilities", *req,
-                           [&] { return clip(volumes_.validateCapabilities(*req, resp)); });
+  return serve("ValidateVolumeCapabilities", *req, [&]() -> Status {
+    TNAS_ASSIGN_OR_RETURN(auto request, decodeValidate(*req));
+    TNAS_ASSIGN_OR_RETURN(auto result, volumes_.validateCapabilities(request));
+    encodeValidate(result, *req, resp);
+    return absl::OkStatus();
+  });
 }
 
 grpc::Status ControllerService::ListVolumes(grpc::ServerContext*,
@@ -83,8 +93,11 @@ grpc::Status ControllerService::ListVolumes(grpc::ServerContext*,
 grpc::Status ControllerService::GetCapacity(grpc::ServerContext*,
                                             const csi::v1::GetCapacityRequest* req,
                                             csi::v1::GetCapacityResponse* resp) {
-  return common::handleRpc("GetCapacity", *req,
-                           [&] { return clip(volumes_.getCapacity(*req, resp)); });
+  return serve("GetCapacity", *req, [&]() -> Status {
+    TNAS_ASSIGN_OR_RETURN(uint64_t available, volumes_.getCapacity(decodeGetCapacity(*req)));
+    resp->set_available_capacity(static_cast<int64_t>(available));
+    return absl::OkStatus();
+  });
 }
 
 grpc::Status ControllerService::ControllerGetCapabilities(
@@ -141,8 +154,13 @@ grpc::Status ControllerService::ListSnapshots(grpc::ServerContext*,
 grpc::Status ControllerService::ControllerExpandVolume(
     grpc::ServerContext*, const csi::v1::ControllerExpandVolumeRequest* req,
     csi::v1::ControllerExpandVolumeResponse* resp) {
-  return common::handleRpc("ControllerExpandVolume", *req,
-                           [&] { return clip(volumes_.expandVolume(*req, resp)); });
+  return serve("ControllerExpandVolume", *req, [&]() -> Status {
+    TNAS_ASSIGN_OR_RETURN(auto request, decodeExpandVolume(*req));
+    TNAS_ASSIGN_OR_RETURN(auto result, volumes_.expandVolume(request));
+    resp->set_capacity_bytes(static_cast<int64_t>(result.capacity));
+    resp->set_node_expansion_required(result.nodeExpansionRequired);
+    return absl::OkStatus();
+  });
 }
 
 grpc::Status ControllerService::ControllerGetVolume(grpc::ServerContext*,
