@@ -3,27 +3,49 @@
 
 namespace tnascsi::controller::provision {
 
-using Mode = csi::v1::VolumeCapability::AccessMode;
-
-bool isMultiNode(Mode::Mode mode) {
-  return mode == Mode::MULTI_NODE_READER_ONLY || mode == Mode::MULTI_NODE_SINGLE_WRITER ||
-         mode == Mode::MULTI_NODE_MULTI_WRITER;
+const char* accessModeName(AccessMode mode) {
+  switch (mode) {
+    case AccessMode::kUnknown:
+      return "UNKNOWN";
+    case AccessMode::kSingleNodeWriter:
+      return "SINGLE_NODE_WRITER";
+    case AccessMode::kSingleNodeReaderOnly:
+      return "SINGLE_NODE_READER_ONLY";
+    case AccessMode::kMultiNodeReaderOnly:
+      return "MULTI_NODE_READER_ONLY";
+    case AccessMode::kMultiNodeSingleWriter:
+      return "MULTI_NODE_SINGLE_WRITER";
+    case AccessMode::kMultiNodeMultiWriter:
+      return "MULTI_NODE_MULTI_WRITER";
+    case AccessMode::kSingleNodeSingleWriter:
+      return "SINGLE_NODE_SINGLE_WRITER";
+    case AccessMode::kSingleNodeMultiWriter:
+      return "SINGLE_NODE_MULTI_WRITER";
+    case AccessMode::kUnrecognised:
+      break;
+  }
+  return "";
 }
 
-Status validateCapability(Protocol protocol, const csi::v1::VolumeCapability& cap) {
-  if (!cap.has_access_mode() || cap.access_mode().mode() == Mode::UNKNOWN) {
+bool isMultiNode(AccessMode mode) {
+  return mode == AccessMode::kMultiNodeReaderOnly || mode == AccessMode::kMultiNodeSingleWriter ||
+         mode == AccessMode::kMultiNodeMultiWriter;
+}
+
+Status validateCapability(Protocol protocol, const Capability& cap) {
+  AccessMode mode = cap.mode;
+  if (mode == AccessMode::kUnknown) {
     return absl::InvalidArgumentError("volume capability: access_mode is required");
   }
-  Mode::Mode mode = cap.access_mode().mode();
-  if (!Mode::Mode_IsValid(mode)) {
+  if (mode == AccessMode::kUnrecognised) {
     return absl::InvalidArgumentError("volume capability: unknown access mode");
   }
-  bool block = cap.has_block();
-  if (!block && !cap.has_mount()) {
+  bool block = cap.type == AccessType::kBlock;
+  if (cap.type == AccessType::kNone) {
     return absl::InvalidArgumentError(
         "volume capability: access_type (block or mount) is required");
   }
-  const std::string& modeName = Mode::Mode_Name(mode);
+  const std::string modeName = accessModeName(mode);
   if (protocol == Protocol::kNfs) {
     if (block) {
       return absl::InvalidArgumentError(
@@ -32,12 +54,12 @@ Status validateCapability(Protocol protocol, const csi::v1::VolumeCapability& ca
     return absl::OkStatus();
   }
   if (!block) {
-    const std::string& fs = cap.mount().fs_type();
+    const std::string& fs = cap.fsType;
     if (!fs.empty() && fs != "ext4" && fs != "xfs") {
       return absl::InvalidArgumentError("volume capability: fs_type '" + fs +
                                         "' is not supported; allowed: ext4, xfs");
     }
-    if (mode == Mode::MULTI_NODE_MULTI_WRITER || mode == Mode::MULTI_NODE_SINGLE_WRITER) {
+    if (mode == AccessMode::kMultiNodeMultiWriter || mode == AccessMode::kMultiNodeSingleWriter) {
       return absl::InvalidArgumentError(
           "volume capability: access mode " + modeName +
           " is not supported for iSCSI filesystem volumes (use NFS, or volumeMode: Block)");
@@ -46,9 +68,7 @@ Status validateCapability(Protocol protocol, const csi::v1::VolumeCapability& ca
   return absl::OkStatus();
 }
 
-Status validateCapabilities(
-    Protocol protocol,
-    const google::protobuf::RepeatedPtrField<csi::v1::VolumeCapability>& capabilities) {
+Status validateCapabilities(Protocol protocol, const std::vector<Capability>& capabilities) {
   if (capabilities.empty()) {
     return absl::InvalidArgumentError("volume_capabilities must not be empty");
   }

@@ -7,22 +7,21 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "common/base/status.h"
+#include "controller/provision/requests.h"
 #include "controller/provision/volume_id.h"
-#include "proto/csi.pb.h"
 
 namespace tnascsi::controller::provision {
 
 // InvalidArgument for a missing/unsupported capability, naming it.
-Status validateCapability(Protocol protocol, const csi::v1::VolumeCapability& capability);
+Status validateCapability(Protocol protocol, const Capability& capability);
 
 // The same, for a list; InvalidArgument when empty.
-Status validateCapabilities(
-    Protocol protocol,
-    const google::protobuf::RepeatedPtrField<csi::v1::VolumeCapability>& capabilities);
+Status validateCapabilities(Protocol protocol, const std::vector<Capability>& capabilities);
 
 // True for access modes that allow more than one node.
-bool isMultiNode(csi::v1::VolumeCapability::AccessMode::Mode mode);
+bool isMultiNode(AccessMode mode);
 
 }  // namespace tnascsi::controller::provision

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "controller/provision/node_id.h"
-#include "controller/truenas/types.h"
+#include "controller/truenas/iscsi_types.h"
 
 namespace tnascsi::controller::provision {
 

@@ -21,7 +21,7 @@
 #include "controller/provision/node_id.h"
 #include "controller/provision/parameters.h"
 #include "controller/provision/volume_id.h"
-#include "controller/truenas/types.h"
+#include "controller/truenas/dataset_types.h"
 
 namespace tnascsi::controller::provision {
 

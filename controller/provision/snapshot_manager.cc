@@ -11,17 +11,13 @@
 namespace tnascsi::controller::provision {
 namespace {
 
-void fillSnapshot(const SnapshotId& id, const truenas::Snapshot& snap, uint64_t size,
-                  csi::v1::Snapshot* out) {
-  out->set_snapshot_id(id.str());
-  out->set_source_volume_id(id.volume.str());
-  out->set_size_bytes(static_cast<int64_t>(size));
-  out->set_ready_to_use(true);
-  auto created = snap.creation.value_or(std::chrono::system_clock::time_point{});
-  auto nanos =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(created.time_since_epoch()).count();
-  out->mutable_creation_time()->set_seconds(nanos / 1000000000);
-  out->mutable_creation_time()->set_nanos(static_cast<int32_t>(nanos % 1000000000));
+SnapshotInfo describe(const SnapshotId& id, const truenas::Snapshot& snap, uint64_t size) {
+  SnapshotInfo out;
+  out.id = id.str();
+  out.sourceVolumeId = id.volume.str();
+  out.size = size;
+  out.creation = snap.creation.value_or(std::chrono::system_clock::time_point{});
+  return out;
 }
 
 // Volume size restored from a snapshot: the source's capacity when the snapshot was taken
@@ -34,37 +30,32 @@ uint64_t restoreSize(const truenas::Snapshot& snap) {
 
 }  // namespace
 
-Status SnapshotManager::createSnapshot(const csi::v1::CreateSnapshotRequest& req,
-                                       csi::v1::CreateSnapshotResponse* resp) {
-  if (req.name().empty()) return absl::InvalidArgumentError("name is required");
-  if (req.source_volume_id().empty())
-    return absl::InvalidArgumentError("source_volume_id is required");
-  TNAS_ASSIGN_OR_RETURN(auto token, volumes_.inflight().tryAcquire("snapshot/" + req.name()));
-  TNAS_ASSIGN_OR_RETURN(VolumeManager::Located v, volumes_.locate(req.source_volume_id()));
+StatusOr<SnapshotInfo> SnapshotManager::createSnapshot(const CreateSnapshotRequest& req) {
+  TNAS_ASSIGN_OR_RETURN(auto token, volumes_.inflight().tryAcquire("snapshot/" + req.name));
+  TNAS_ASSIGN_OR_RETURN(VolumeManager::Located v, volumes_.locate(req.sourceVolumeId));
   truenas::TrueNasApi& api = v.backend->api();
-  std::string leaf = snapshotLeafName(req.name(), v.id.str());
+  std::string leaf = snapshotLeafName(req.name, v.id.str());
   // The same CSI name anywhere under this backend's parent?
   auto filter = truenas::QueryFilter::where("snapshot_name", truenas::FilterOp::kEq, leaf);
   filter.and_("dataset", truenas::FilterOp::kStartsWith, v.backend->config().parentDataset + "/");
   TNAS_ASSIGN_OR_RETURN(auto existing, api.querySnapshots(filter, {}));
   for (const auto& snap : existing) {
     if (!props::ownedBy(snap.userProperties, volumes_.driverName()) ||
-        props::get(snap.userProperties, props::kCsiName) != req.name()) {
+        props::get(snap.userProperties, props::kCsiName) != req.name) {
       continue;
     }
     if (snap.dataset != v.dataset.name) {
-      return absl::AlreadyExistsError("snapshot '" + shownName(req.name()) +
+      return absl::AlreadyExistsError("snapshot '" + shownName(req.name) +
                                       "' exists for another volume");
     }
-    fillSnapshot(SnapshotId{v.id, leaf}, snap, restoreSize(snap), resp->mutable_snapshot());
-    return absl::OkStatus();
+    return describe(SnapshotId{v.id, leaf}, snap, restoreSize(snap));
   }
   uint64_t capacity = volumes_.provisionerFor(v.id.protocol).capacityOf(v.dataset);
   truenas::SnapshotCreateSpec spec;
   spec.dataset = v.dataset.name;
   spec.name = leaf;
   spec.userProperties = {{props::kOwner, volumes_.driverName()},
-                         {props::kCsiName, req.name()},
+                         {props::kCsiName, req.name},
                          {props::kProtocol, protocolName(v.id.protocol)},
                          {props::kCapacity, std::to_string(capacity)}};
   auto created = api.createSnapshot(spec);
@@ -76,14 +67,12 @@ Status SnapshotManager::createSnapshot(const csi::v1::CreateSnapshotRequest& req
     }
   }
   if (!created.ok()) return common::annotate(created.status(), "creating snapshot " + leaf);
-  fillSnapshot(SnapshotId{v.id, leaf}, *created, capacity, resp->mutable_snapshot());
   TNAS_LOG(Info).kv("snapshot", SnapshotId{v.id, leaf}.str()) << "snapshot created";
-  return absl::OkStatus();
+  return describe(SnapshotId{v.id, leaf}, *created, capacity);
 }
 
-Status SnapshotManager::deleteSnapshot(const csi::v1::DeleteSnapshotRequest& req) {
-  if (req.snapshot_id().empty()) return absl::InvalidArgumentError("snapshot_id is required");
-  auto id = parseSnapshotId(req.snapshot_id());
+Status SnapshotManager::deleteSnapshot(const std::string& snapshotId) {
+  auto id = parseSnapshotId(snapshotId);
   Backend* backend = id ? volumes_.backends().lookup(id->volume.backend) : nullptr;
   if (!id || backend == nullptr ||
       id->volume.dataset.rfind(backend->config().parentDataset + "/", 0) != 0) {
@@ -111,13 +100,12 @@ Status SnapshotManager::deleteSnapshot(const csi::v1::DeleteSnapshotRequest& req
   return volumes_.collectDeferred(*backend, id->volume.dataset);
 }
 
-Status SnapshotManager::listSnapshots(const csi::v1::ListSnapshotsRequest& req,
-                                      csi::v1::ListSnapshotsResponse* resp) {
-  if (req.max_entries() < 0) return absl::InvalidArgumentError("max_entries must not be negative");
-  if (!req.starting_token().empty() && !parseSnapshotId(req.starting_token())) {
-    return absl::AbortedError("starting_token '" + shownName(req.starting_token()) +
-                              "' is not valid");
+StatusOr<ListSnapshotsResult> SnapshotManager::listSnapshots(const ListSnapshotsRequest& req) {
+  const std::string& token = req.page.startingToken;
+  if (!token.empty() && !parseSnapshotId(token)) {
+    return absl::AbortedError("starting_token '" + shownName(token) + "' is not valid");
   }
+  ListSnapshotsResult result;
   struct Entry {
     SnapshotId id;
     truenas::Snapshot snap;
@@ -138,16 +126,16 @@ Status SnapshotManager::listSnapshots(const csi::v1::ListSnapshotsRequest& req,
     }
     return absl::OkStatus();
   };
-  if (!req.snapshot_id().empty()) {
-    auto id = parseSnapshotId(req.snapshot_id());
+  if (!req.snapshotId.empty()) {
+    auto id = parseSnapshotId(req.snapshotId);
     Backend* backend = id ? volumes_.backends().lookup(id->volume.backend) : nullptr;
-    if (backend == nullptr) return absl::OkStatus();
+    if (backend == nullptr) return result;
     TNAS_RETURN_IF_ERROR(collect(
         *backend, truenas::QueryFilter::where("id", truenas::FilterOp::kEq, id->zfsName())));
-  } else if (!req.source_volume_id().empty()) {
-    auto id = parseVolumeId(req.source_volume_id());
+  } else if (!req.sourceVolumeId.empty()) {
+    auto id = parseVolumeId(req.sourceVolumeId);
     Backend* backend = id ? volumes_.backends().lookup(id->backend) : nullptr;
-    if (backend == nullptr) return absl::OkStatus();
+    if (backend == nullptr) return result;
     TNAS_RETURN_IF_ERROR(collect(
         *backend, truenas::QueryFilter::where("dataset", truenas::FilterOp::kEq, id->dataset)));
   } else {
@@ -159,14 +147,14 @@ Status SnapshotManager::listSnapshots(const csi::v1::ListSnapshotsRequest& req,
   }
   std::sort(entries.begin(), entries.end(),
             [](const Entry& a, const Entry& b) { return a.id.str() < b.id.str(); });
-  auto it = std::lower_bound(entries.begin(), entries.end(), req.starting_token(),
+  auto it = std::lower_bound(entries.begin(), entries.end(), token,
                              [](const Entry& e, const std::string& t) { return e.id.str() < t; });
-  size_t max = req.max_entries() > 0 ? static_cast<size_t>(req.max_entries()) : entries.size();
+  size_t max = req.page.maxEntries > 0 ? static_cast<size_t>(req.page.maxEntries) : entries.size();
   for (size_t n = 0; it != entries.end() && n < max; ++it, ++n) {
-    fillSnapshot(it->id, it->snap, restoreSize(it->snap), resp->add_entries()->mutable_snapshot());
+    result.entries.push_back(describe(it->id, it->snap, restoreSize(it->snap)));
   }
-  if (it != entries.end()) resp->set_next_token(it->id.str());
-  return absl::OkStatus();
+  if (it != entries.end()) result.nextToken = it->id.str();
+  return result;
 }
 
 }  // namespace tnascsi::controller::provision

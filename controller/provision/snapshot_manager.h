@@ -8,8 +8,8 @@
 #pragma once
 
 #include "common/base/status.h"
+#include "controller/provision/requests.h"
 #include "controller/provision/volume_manager.h"
-#include "proto/csi.pb.h"
 
 namespace tnascsi::controller::provision {
 
@@ -17,11 +17,10 @@ class SnapshotManager {
  public:
   explicit SnapshotManager(VolumeManager& volumes) : volumes_(volumes) {}
 
-  Status createSnapshot(const csi::v1::CreateSnapshotRequest& request,
-                        csi::v1::CreateSnapshotResponse* response);
-  Status deleteSnapshot(const csi::v1::DeleteSnapshotRequest& request);
-  Status listSnapshots(const csi::v1::ListSnapshotsRequest& request,
-                       csi::v1::ListSnapshotsResponse* response);
+  StatusOr<SnapshotInfo> createSnapshot(const CreateSnapshotRequest& request);
+  // A missing or unparseable id -> OK.
+  Status deleteSnapshot(const std::string& snapshotId);
+  StatusOr<ListSnapshotsResult> listSnapshots(const ListSnapshotsRequest& request);
 
  private:
   VolumeManager& volumes_;

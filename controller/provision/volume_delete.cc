@@ -10,12 +10,11 @@
 
 namespace tnascsi::controller::provision {
 
-Status VolumeManager::deleteVolume(const csi::v1::DeleteVolumeRequest& req) {
-  if (req.volume_id().empty()) return absl::InvalidArgumentError("volume_id is required");
-  auto id = parseVolumeId(req.volume_id());
+Status VolumeManager::deleteVolume(const std::string& volumeId) {
+  auto id = parseVolumeId(volumeId);
   Backend* backend = id ? backends_.lookup(id->backend) : nullptr;
   if (!id || backend == nullptr || !isDirectChild(backend->config().parentDataset, id->dataset)) {
-    TNAS_LOG(Info).kv("volume", shownName(req.volume_id()))
+    TNAS_LOG(Info).kv("volume", shownName(volumeId))
         << "not a volume of this driver: nothing to delete";
     return absl::OkStatus();
   }

@@ -14,12 +14,11 @@ namespace {
 // Whether the volume will hold an XFS filesystem: the fs type external-provisioner sends in the
 // capability (it strips csi.storage.k8s.io/fstype from the parameters), or the fsType parameter;
 // never for a block volume.
-bool formatsXfs(const google::protobuf::RepeatedPtrField<csi::v1::VolumeCapability>& caps,
-                const VolumeParameters& params) {
+bool formatsXfs(const std::vector<Capability>& caps, const VolumeParameters& params) {
   bool xfs = params.fsType == "xfs";
   for (const auto& cap : caps) {
-    if (cap.has_block()) return false;
-    if (cap.has_mount() && cap.mount().fs_type() == "xfs") xfs = true;
+    if (cap.type == AccessType::kBlock) return false;
+    if (cap.type == AccessType::kMount && cap.fsType == "xfs") xfs = true;
   }
   return xfs;
 }
@@ -31,11 +30,10 @@ bool isDirectChild(const std::string& parent, const std::string& dataset) {
          dataset[parent.size()] == '/' && dataset.find('/', parent.size() + 1) == std::string::npos;
 }
 
-bool topologyMatches(const std::map<std::string, std::string>& segments,
-                     const csi::v1::Topology& topology) {
+bool topologyMatches(const Segments& segments, const Segments& topology) {
   for (const auto& [key, value] : segments) {
-    auto it = topology.segments().find(key);
-    if (it != topology.segments().end() && it->second != value) return false;
+    auto it = topology.find(key);
+    if (it != topology.end() && it->second != value) return false;
   }
   return true;
 }
@@ -92,86 +90,74 @@ StatusOr<VolumeManager::Located> VolumeManager::locate(const std::string& volume
   return Located{backend, *id, std::move(*dataset)};
 }
 
-Status VolumeManager::createVolume(const csi::v1::CreateVolumeRequest& req,
-                                   csi::v1::CreateVolumeResponse* resp) {
-  if (req.name().empty()) return absl::InvalidArgumentError("name is required");
-  if (req.name().size() > kMaxCsiNameLength) {
+StatusOr<VolumeInfoResult> VolumeManager::createVolume(const CreateVolumeRequest& req) {
+  if (req.name.size() > kMaxCsiNameLength) {
     // The name goes into the target alias, extent and share comments ("truenas-csi <name>"),
     // which TrueNAS 25.04+ caps at 1024 characters like every string
     // (ref:TS-25.04.2.6:src/middlewared/middlewared/api/base/model.py:24 str_max_length=1024).
-    return absl::InvalidArgumentError("name '" + shownName(req.name()) + "' is longer than " +
+    return absl::InvalidArgumentError("name '" + shownName(req.name) + "' is longer than " +
                                       std::to_string(kMaxCsiNameLength) + " bytes");
   }
-  if (req.volume_capabilities().empty()) {
-    return absl::InvalidArgumentError("volume_capabilities must not be empty");
-  }
-  StringMap parameters(req.parameters().begin(), req.parameters().end());
-  TNAS_ASSIGN_OR_RETURN(VolumeParameters params, parseVolumeParameters(parameters));
+  TNAS_ASSIGN_OR_RETURN(VolumeParameters params, parseVolumeParameters(req.parameters));
   Protocol protocol = params.protocol;
-  TNAS_RETURN_IF_ERROR(provision::validateCapabilities(protocol, req.volume_capabilities()));
+  TNAS_RETURN_IF_ERROR(provision::validateCapabilities(protocol, req.capabilities));
   ChapCredentials chap;
   if (protocol == Protocol::kIscsi) {
-    TNAS_ASSIGN_OR_RETURN(chap,
-                          parseChapSecrets(StringMap(req.secrets().begin(), req.secrets().end())));
+    TNAS_ASSIGN_OR_RETURN(chap, parseChapSecrets(req.secrets));
   }
   TNAS_ASSIGN_OR_RETURN(Backend * backend, backends_.select(params.backend));
   const auto& segments = backend->config().topology;
-  if (req.has_accessibility_requirements() && !segments.empty() &&
-      !req.accessibility_requirements().requisite().empty()) {
+  if (!segments.empty() && !req.requisite.empty()) {
     bool ok = false;
-    for (const auto& t : req.accessibility_requirements().requisite())
-      ok = ok || topologyMatches(segments, t);
+    for (const auto& t : req.requisite) ok = ok || topologyMatches(segments, t);
     if (!ok) {
       return absl::ResourceExhaustedError("backend '" + backend->name() +
                                           "' is not accessible from any requisite topology");
     }
   }
-  TNAS_ASSIGN_OR_RETURN(auto token, inflight_.tryAcquire("create/" + req.name()));
+  TNAS_ASSIGN_OR_RETURN(auto token, inflight_.tryAcquire("create/" + req.name));
+  VolumeInfoResult result;
 
   CreatePlan plan;
   plan.backend = backend;
   plan.driverName = driverName_;
-  plan.csiName = req.name();
+  plan.csiName = req.name;
   plan.params = params;
   plan.chap = chap;
   TNAS_ASSIGN_OR_RETURN(size_t maxLeaf, backend->maxLeafLength());
-  plan.leaf = leafName(req.name(), maxLeaf);
+  plan.leaf = leafName(req.name, maxLeaf);
   plan.id = VolumeId{backend->name(), protocol, backend->config().parentDataset + "/" + plan.leaf};
 
   uint64_t granularity = protocol == Protocol::kIscsi ? params.iscsi.volblocksize : 1;
   std::string contentSource;
   bool temporarySnapshot = false;  // a detached copy of a volume goes through a snapshot we drop
   std::string sourceSnapshot;      // the snapshot to make on a source volume
-  if (req.has_volume_content_source()) {
-    const auto& src = req.volume_content_source();
+  if (req.source) {
+    const std::string& sourceId = req.source->id;
     truenas::Dataset sourceDataset;
-    if (src.has_snapshot()) {
-      auto sid = parseSnapshotId(src.snapshot().snapshot_id());
-      if (!sid)
-        return absl::NotFoundError("snapshot " + shownName(src.snapshot().snapshot_id()) +
-                                   " does not exist");
+    if (req.source->kind == ContentSource::Kind::kSnapshot) {
+      auto sid = parseSnapshotId(sourceId);
+      if (!sid) return absl::NotFoundError("snapshot " + shownName(sourceId) + " does not exist");
       if (sid->volume.backend != backend->name() || sid->volume.protocol != protocol) {
-        return absl::InvalidArgumentError("snapshot " + shownName(src.snapshot().snapshot_id()) +
+        return absl::InvalidArgumentError("snapshot " + shownName(sourceId) +
                                           " is on another backend or protocol than the new volume");
       }
       auto snap = backend->api().getSnapshot(sid->zfsName());
       if (snap.status().code() == StatusCode::kNotFound ||
           (snap.ok() && !props::ownedBy(snap->userProperties, driverName_))) {
-        return absl::NotFoundError("snapshot " + shownName(src.snapshot().snapshot_id()) +
-                                   " does not exist");
+        return absl::NotFoundError("snapshot " + shownName(sourceId) + " does not exist");
       }
       if (!snap.ok()) return snap.status();
       TNAS_ASSIGN_OR_RETURN(sourceDataset, backend->api().getDataset(sid->volume.dataset));
       plan.cloneSnapshot = sid->zfsName();
       plan.detached = params.detachedFromSnapshots;
       contentSource = "snapshot:" + sid->str();
-      resp->mutable_volume()->mutable_content_source()->mutable_snapshot()->set_snapshot_id(
-          sid->str());
-    } else if (src.has_volume()) {
-      auto located = locate(src.volume().volume_id());
+      result.source = ContentSource{ContentSource::Kind::kSnapshot, sid->str()};
+    } else {
+      auto located = locate(sourceId);
       if (!located.ok()) return located.status();
       if (located->backend != backend || located->id.protocol != protocol) {
-        return absl::InvalidArgumentError("volume " + shownName(src.volume().volume_id()) +
+        return absl::InvalidArgumentError("volume " + shownName(sourceId) +
                                           " is on another backend or protocol than the new volume");
       }
       sourceDataset = located->dataset;
@@ -181,22 +167,16 @@ Status VolumeManager::createVolume(const csi::v1::CreateVolumeRequest& req,
       plan.detached = params.detachedFromVolumes;
       temporarySnapshot = params.detachedFromVolumes;
       contentSource = "volume:" + located->id.str();
-      resp->mutable_volume()->mutable_content_source()->mutable_volume()->set_volume_id(
-          located->id.str());
-    } else {
-      return absl::InvalidArgumentError("volume_content_source must name a snapshot or a volume");
+      result.source = ContentSource{ContentSource::Kind::kVolume, located->id.str()};
     }
     plan.sourceCapacity = provisionerFor(protocol).capacityOf(sourceDataset);
     if (sourceDataset.volblocksize) granularity = *sourceDataset.volblocksize;
   }
-  uint64_t required = req.capacity_range().required_bytes();
-  uint64_t limit = req.capacity_range().limit_bytes();
-  if (req.capacity_range().required_bytes() < 0 || req.capacity_range().limit_bytes() < 0) {
-    return absl::InvalidArgumentError("capacity_range must not be negative");
-  }
+  uint64_t required = req.requiredBytes;
+  uint64_t limit = req.limitBytes;
   uint64_t minimum = 0;
   if (protocol == Protocol::kNfs) minimum = kNfsMinimum;
-  if (protocol == Protocol::kIscsi && formatsXfs(req.volume_capabilities(), params)) {
+  if (protocol == Protocol::kIscsi && formatsXfs(req.capabilities, params)) {
     minimum = kXfsMinimum;
   }
   minimum = std::max(minimum, plan.sourceCapacity);
@@ -213,7 +193,7 @@ Status VolumeManager::createVolume(const csi::v1::CreateVolumeRequest& req,
   }
 
   plan.userProperties = {{props::kOwner, driverName_},
-                         {props::kCsiName, req.name()},
+                         {props::kCsiName, req.name},
                          {props::kProtocol, protocolName(protocol)},
                          {props::kParameters, params.fingerprint},
                          {props::kContentSource, contentSource},
@@ -241,36 +221,27 @@ Status VolumeManager::createVolume(const csi::v1::CreateVolumeRequest& req,
   }
   TNAS_ASSIGN_OR_RETURN(VolumeInfo info, std::move(created));
   if (!capacityCompatible(info.capacity, required, limit)) {
-    return absl::AlreadyExistsError("volume '" + shownName(req.name()) + "' exists with capacity " +
+    return absl::AlreadyExistsError("volume '" + shownName(req.name) + "' exists with capacity " +
                                     std::to_string(info.capacity) +
                                     ", incompatible with the requested range");
   }
-  auto* volume = resp->mutable_volume();
-  volume->set_volume_id(plan.id.str());
-  volume->set_capacity_bytes(static_cast<int64_t>(info.capacity));
-  volume->mutable_volume_context()->insert(info.context.begin(), info.context.end());
-  if (!segments.empty()) {
-    volume->add_accessible_topology()->mutable_segments()->insert(segments.begin(), segments.end());
-  }
-  TNAS_LOG(Info).kv("name", req.name()).kv("capacity", std::to_string(info.capacity))
+  result.id = plan.id.str();
+  result.capacity = info.capacity;
+  result.context = info.context;
+  result.topology = segments;
+  TNAS_LOG(Info).kv("name", req.name).kv("capacity", std::to_string(info.capacity))
       << "volume ready";
-  return absl::OkStatus();
+  return result;
 }
 
-Status VolumeManager::expandVolume(const csi::v1::ControllerExpandVolumeRequest& req,
-                                   csi::v1::ControllerExpandVolumeResponse* resp) {
-  if (req.volume_id().empty()) return absl::InvalidArgumentError("volume_id is required");
-  if (!req.has_capacity_range()) return absl::InvalidArgumentError("capacity_range is required");
-  if (req.capacity_range().required_bytes() < 0 || req.capacity_range().limit_bytes() < 0) {
-    return absl::InvalidArgumentError("capacity_range must not be negative");
+StatusOr<ExpandVolumeResult> VolumeManager::expandVolume(const ExpandVolumeRequest& req) {
+  TNAS_ASSIGN_OR_RETURN(auto token, inflight_.tryAcquire(req.volumeId));
+  TNAS_ASSIGN_OR_RETURN(Located v, locate(req.volumeId));
+  if (req.capability) {
+    TNAS_RETURN_IF_ERROR(validateCapability(v.id.protocol, *req.capability));
   }
-  TNAS_ASSIGN_OR_RETURN(auto token, inflight_.tryAcquire(req.volume_id()));
-  TNAS_ASSIGN_OR_RETURN(Located v, locate(req.volume_id()));
-  if (req.has_volume_capability()) {
-    TNAS_RETURN_IF_ERROR(validateCapability(v.id.protocol, req.volume_capability()));
-  }
-  uint64_t limit = req.capacity_range().limit_bytes();
-  uint64_t required = req.capacity_range().required_bytes();
+  uint64_t limit = req.limitBytes;
+  uint64_t required = req.requiredBytes;
   if (limit > 0 && required > limit) {
     return absl::OutOfRangeError("capacity_range.required_bytes exceeds limit_bytes");
   }
@@ -283,11 +254,9 @@ Status VolumeManager::expandVolume(const csi::v1::ControllerExpandVolumeRequest&
   TNAS_ASSIGN_OR_RETURN(
       uint64_t capacity,
       provisionerFor(v.id.protocol).expand(*v.backend, v.dataset, required, limit));
-  resp->set_capacity_bytes(static_cast<int64_t>(capacity));
   // Every iSCSI volume needs the node: a filesystem must grow, and even a raw block device keeps
   // its old size until the node rescans the LUN. NFS quotas take effect on the server alone.
-  resp->set_node_expansion_required(v.id.protocol == Protocol::kIscsi);
-  return absl::OkStatus();
+  return ExpandVolumeResult{capacity, v.id.protocol == Protocol::kIscsi};
 }
 
 }  // namespace tnascsi::controller::provision

@@ -26,7 +26,7 @@
 #include "controller/provision/export_collector.h"
 #include "controller/provision/iscsi_provisioner.h"
 #include "controller/provision/nfs_provisioner.h"
-#include "proto/csi.pb.h"
+#include "controller/provision/requests.h"
 
 namespace tnascsi::controller::provision {
 
@@ -39,22 +39,18 @@ class VolumeManager {
                 std::chrono::milliseconds sweepDebounce = std::chrono::seconds(5),
                 std::chrono::milliseconds sweepMaxDelay = std::chrono::seconds(60));
 
-  Status createVolume(const csi::v1::CreateVolumeRequest& request,
-                      csi::v1::CreateVolumeResponse* response);
-  Status deleteVolume(const csi::v1::DeleteVolumeRequest& request);
-  Status expandVolume(const csi::v1::ControllerExpandVolumeRequest& request,
-                      csi::v1::ControllerExpandVolumeResponse* response);
-  Status getVolume(const csi::v1::ControllerGetVolumeRequest& request,
-                   csi::v1::ControllerGetVolumeResponse* response);
-  Status listVolumes(const csi::v1::ListVolumesRequest& request,
-                     csi::v1::ListVolumesResponse* response);
-  Status validateCapabilities(const csi::v1::ValidateVolumeCapabilitiesRequest& request,
-                              csi::v1::ValidateVolumeCapabilitiesResponse* response);
-  Status getCapacity(const csi::v1::GetCapacityRequest& request,
-                     csi::v1::GetCapacityResponse* response);
-  Status publish(const csi::v1::ControllerPublishVolumeRequest& request,
-                 csi::v1::ControllerPublishVolumeResponse* response);
-  Status unpublish(const csi::v1::ControllerUnpublishVolumeRequest& request);
+  // The requests arrive with their CSI shape checked (requests.h: required fields present,
+  // numbers non-negative); what is left to check here needs the backend or the parameters.
+  StatusOr<VolumeInfoResult> createVolume(const CreateVolumeRequest& request);
+  Status deleteVolume(const std::string& volumeId);
+  StatusOr<ExpandVolumeResult> expandVolume(const ExpandVolumeRequest& request);
+  StatusOr<VolumeStatusResult> getVolume(const std::string& volumeId);
+  StatusOr<ListVolumesResult> listVolumes(const ListRequest& request);
+  StatusOr<ValidateResult> validateCapabilities(const ValidateRequest& request);
+  // The bytes available for a new volume (0 when the capabilities or topology cannot be served).
+  StatusOr<uint64_t> getCapacity(const CapacityRequest& request);
+  Status publish(const PublishRequest& request);
+  Status unpublish(const UnpublishRequest& request);
 
   // A resolved volume: its backend and dataset (owned by us, not deleted).
   struct Located {
@@ -93,12 +89,11 @@ class VolumeManager {
   ExportCollector collector_;  // last: its worker stops before the rest goes
 };
 
-// Whether a backend with `segments` can serve a volume whose requirement lists `topology`: every
-// backend key that `topology` names has the same value there.
 // Whether `dataset` is a direct child of `parent` (where volumes live).
 bool isDirectChild(const std::string& parent, const std::string& dataset);
 
-bool topologyMatches(const std::map<std::string, std::string>& segments,
-                     const csi::v1::Topology& topology);
+// Whether a backend with `segments` can serve a volume whose requirement lists `topology`: every
+// backend key that `topology` names has the same value there.
+bool topologyMatches(const Segments& segments, const Segments& topology);
 
 }  // namespace tnascsi::controller::provision

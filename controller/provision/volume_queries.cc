@@ -16,48 +16,36 @@ bool isConnectionError(const Status& s) {
 
 }  // namespace
 
-Status VolumeManager::getVolume(const csi::v1::ControllerGetVolumeRequest& req,
-                                csi::v1::ControllerGetVolumeResponse* resp) {
-  if (req.volume_id().empty()) return absl::InvalidArgumentError("volume_id is required");
-  auto* condition = resp->mutable_status()->mutable_volume_condition();
-  auto located = locate(req.volume_id());
+StatusOr<VolumeStatusResult> VolumeManager::getVolume(const std::string& volumeId) {
+  VolumeStatusResult result;
+  auto located = locate(volumeId);
   if (!located.ok() && isConnectionError(located.status())) {
-    resp->mutable_volume()->set_volume_id(req.volume_id());
-    condition->set_abnormal(true);
-    condition->set_message("TrueNAS backend unreachable: " +
-                           std::string(located.status().message()));
-    return absl::OkStatus();
+    result.volume.id = volumeId;
+    result.abnormal = true;
+    result.message = "TrueNAS backend unreachable: " + std::string(located.status().message());
+    return result;
   }
   if (!located.ok()) return located.status();
   Provisioner& provisioner = provisionerFor(located->id.protocol);
-  auto* volume = resp->mutable_volume();
-  volume->set_volume_id(located->id.str());
-  volume->set_capacity_bytes(static_cast<int64_t>(provisioner.capacityOf(located->dataset)));
-  const auto& segments = located->backend->config().topology;
-  if (!segments.empty()) {
-    volume->add_accessible_topology()->mutable_segments()->insert(segments.begin(), segments.end());
-  }
+  result.volume.id = located->id.str();
+  result.volume.capacity = provisioner.capacityOf(located->dataset);
+  result.volume.topology = located->backend->config().topology;
   auto health = provisioner.inspect(*located->backend, located->dataset);
   if (!health.ok()) {
     if (!isConnectionError(health.status())) return health.status();
-    condition->set_abnormal(true);
-    condition->set_message("TrueNAS backend unreachable: " +
-                           std::string(health.status().message()));
-    return absl::OkStatus();
+    result.abnormal = true;
+    result.message = "TrueNAS backend unreachable: " + std::string(health.status().message());
+    return result;
   }
-  condition->set_abnormal(health->abnormal);
-  condition->set_message(health->message);
-  for (const auto& node : health->publishedNodeIds)
-    resp->mutable_status()->add_published_node_ids(node);
-  return absl::OkStatus();
+  result.abnormal = health->abnormal;
+  result.message = health->message;
+  result.publishedNodeIds = health->publishedNodeIds;
+  return result;
 }
 
-Status VolumeManager::listVolumes(const csi::v1::ListVolumesRequest& req,
-                                  csi::v1::ListVolumesResponse* resp) {
-  if (req.max_entries() < 0) return absl::InvalidArgumentError("max_entries must not be negative");
-  if (!req.starting_token().empty() && !parseVolumeId(req.starting_token())) {
-    return absl::AbortedError("starting_token '" + shownName(req.starting_token()) +
-                              "' is not valid");
+StatusOr<ListVolumesResult> VolumeManager::listVolumes(const ListRequest& req) {
+  if (!req.startingToken.empty() && !parseVolumeId(req.startingToken)) {
+    return absl::AbortedError("starting_token '" + shownName(req.startingToken) + "' is not valid");
   }
   struct Entry {
     std::string id;
@@ -97,35 +85,27 @@ Status VolumeManager::listVolumes(const csi::v1::ListVolumesRequest& req,
   }
   std::sort(entries.begin(), entries.end(),
             [](const Entry& a, const Entry& b) { return a.id < b.id; });
-  auto it = std::lower_bound(entries.begin(), entries.end(), req.starting_token(),
+  auto it = std::lower_bound(entries.begin(), entries.end(), req.startingToken,
                              [](const Entry& e, const std::string& token) { return e.id < token; });
-  size_t max = req.max_entries() > 0 ? static_cast<size_t>(req.max_entries()) : entries.size();
-  size_t count = 0;
-  for (; it != entries.end() && count < max; ++it, ++count) {
-    auto* out = resp->add_entries();
-    out->mutable_volume()->set_volume_id(it->id);
-    out->mutable_volume()->set_capacity_bytes(static_cast<int64_t>(it->capacity));
-    if (!it->topology->empty()) {
-      out->mutable_volume()->add_accessible_topology()->mutable_segments()->insert(
-          it->topology->begin(), it->topology->end());
-    }
-    for (const auto& node : it->nodes) out->mutable_status()->add_published_node_ids(node);
+  size_t max = req.maxEntries > 0 ? static_cast<size_t>(req.maxEntries) : entries.size();
+  ListVolumesResult result;
+  for (size_t count = 0; it != entries.end() && count < max; ++it, ++count) {
+    ListVolumesResult::Entry out;
+    out.volume.id = it->id;
+    out.volume.capacity = it->capacity;
+    out.volume.topology = *it->topology;
+    out.publishedNodeIds = std::move(it->nodes);
+    result.entries.push_back(std::move(out));
   }
-  if (it != entries.end()) resp->set_next_token(it->id);
-  return absl::OkStatus();
+  if (it != entries.end()) result.nextToken = it->id;
+  return result;
 }
 
-Status VolumeManager::validateCapabilities(const csi::v1::ValidateVolumeCapabilitiesRequest& req,
-                                           csi::v1::ValidateVolumeCapabilitiesResponse* resp) {
-  if (req.volume_id().empty()) return absl::InvalidArgumentError("volume_id is required");
-  if (req.volume_capabilities().empty()) {
-    return absl::InvalidArgumentError("volume_capabilities must not be empty");
-  }
-  TNAS_ASSIGN_OR_RETURN(Located v, locate(req.volume_id()));
-  Status valid = provision::validateCapabilities(v.id.protocol, req.volume_capabilities());
-  if (valid.ok() && !req.parameters().empty()) {
-    auto params =
-        parseVolumeParameters(StringMap(req.parameters().begin(), req.parameters().end()));
+StatusOr<ValidateResult> VolumeManager::validateCapabilities(const ValidateRequest& req) {
+  TNAS_ASSIGN_OR_RETURN(Located v, locate(req.volumeId));
+  Status valid = provision::validateCapabilities(v.id.protocol, req.capabilities);
+  if (valid.ok() && !req.parameters.empty()) {
+    auto params = parseVolumeParameters(req.parameters);
     if (!params.ok()) {
       valid = params.status();
     } else if (params->protocol != v.id.protocol ||
@@ -134,59 +114,36 @@ Status VolumeManager::validateCapabilities(const csi::v1::ValidateVolumeCapabili
           "the parameters differ from those the volume was created with");
     }
   }
-  if (!valid.ok()) {
-    resp->set_message(std::string(valid.message()));
-    return absl::OkStatus();
-  }
-  auto* confirmed = resp->mutable_confirmed();
-  *confirmed->mutable_volume_capabilities() = req.volume_capabilities();
-  *confirmed->mutable_volume_context() = req.volume_context();
-  *confirmed->mutable_parameters() = req.parameters();
-  return absl::OkStatus();
+  if (!valid.ok()) return ValidateResult{false, std::string(valid.message())};
+  return ValidateResult{true, ""};
 }
 
-Status VolumeManager::getCapacity(const csi::v1::GetCapacityRequest& req,
-                                  csi::v1::GetCapacityResponse* resp) {
+StatusOr<uint64_t> VolumeManager::getCapacity(const CapacityRequest& req) {
   std::string backendName;
   std::optional<Protocol> protocol;
-  if (!req.parameters().empty()) {
-    TNAS_ASSIGN_OR_RETURN(
-        VolumeParameters params,
-        parseVolumeParameters(StringMap(req.parameters().begin(), req.parameters().end())));
+  if (!req.parameters.empty()) {
+    TNAS_ASSIGN_OR_RETURN(VolumeParameters params, parseVolumeParameters(req.parameters));
     backendName = params.backend;
     protocol = params.protocol;
   }
   TNAS_ASSIGN_OR_RETURN(Backend * backend, backends_.select(backendName));
-  for (const auto& cap : req.volume_capabilities()) {
-    if (protocol && !validateCapability(*protocol, cap).ok()) {
-      resp->set_available_capacity(0);
-      return absl::OkStatus();
-    }
+  for (const auto& cap : req.capabilities) {
+    if (protocol && !validateCapability(*protocol, cap).ok()) return 0;
   }
-  if (req.has_accessible_topology() &&
-      !topologyMatches(backend->config().topology, req.accessible_topology())) {
-    resp->set_available_capacity(0);
-    return absl::OkStatus();
-  }
+  if (req.topology && !topologyMatches(backend->config().topology, *req.topology)) return 0;
   TNAS_ASSIGN_OR_RETURN(auto parent, backend->api().getDataset(backend->config().parentDataset));
-  resp->set_available_capacity(static_cast<int64_t>(parent.available));
-  return absl::OkStatus();
+  return parent.available;
 }
 
-Status VolumeManager::publish(const csi::v1::ControllerPublishVolumeRequest& req,
-                              csi::v1::ControllerPublishVolumeResponse*) {
-  if (req.volume_id().empty()) return absl::InvalidArgumentError("volume_id is required");
-  if (req.node_id().empty()) return absl::InvalidArgumentError("node_id is required");
-  if (!req.has_volume_capability())
-    return absl::InvalidArgumentError("volume_capability is required");
-  TNAS_ASSIGN_OR_RETURN(auto token, inflight_.tryAcquire(req.volume_id()));
-  TNAS_ASSIGN_OR_RETURN(Located v, locate(req.volume_id()));
-  auto node = parseNodeId(req.node_id());
+Status VolumeManager::publish(const PublishRequest& req) {
+  TNAS_ASSIGN_OR_RETURN(auto token, inflight_.tryAcquire(req.volumeId));
+  TNAS_ASSIGN_OR_RETURN(Located v, locate(req.volumeId));
+  auto node = parseNodeId(req.nodeId);
   if (!node)
-    return absl::NotFoundError("node " + shownName(req.node_id()) +
+    return absl::NotFoundError("node " + shownName(req.nodeId) +
                                " does not exist (malformed node id)");
-  TNAS_RETURN_IF_ERROR(validateCapability(v.id.protocol, req.volume_capability()));
-  bool multiNode = isMultiNode(req.volume_capability().access_mode().mode());
+  TNAS_RETURN_IF_ERROR(validateCapability(v.id.protocol, req.capability));
+  bool multiNode = isMultiNode(req.capability.mode);
   // Both read-modify-write the volume's export object (initiator group, share hosts); the
   // per-volume guard above serializes them, so concurrent publishes to several nodes cannot lose
   // an update (the loser gets ABORTED and the CO retries).
@@ -194,18 +151,17 @@ Status VolumeManager::publish(const csi::v1::ControllerPublishVolumeRequest& req
   return iscsi_.publish(*v.backend, v.dataset, *node, multiNode);
 }
 
-Status VolumeManager::unpublish(const csi::v1::ControllerUnpublishVolumeRequest& req) {
-  if (req.volume_id().empty()) return absl::InvalidArgumentError("volume_id is required");
-  TNAS_ASSIGN_OR_RETURN(auto token, inflight_.tryAcquire(req.volume_id()));
-  auto located = locate(req.volume_id());
+Status VolumeManager::unpublish(const UnpublishRequest& req) {
+  TNAS_ASSIGN_OR_RETURN(auto token, inflight_.tryAcquire(req.volumeId));
+  auto located = locate(req.volumeId);
   if (located.status().code() == StatusCode::kNotFound) return absl::OkStatus();
   if (!located.ok()) return located.status();
   bool nfs = located->id.protocol == Protocol::kNfs;
-  if (req.node_id().empty()) {  // from every node
+  if (req.nodeId.empty()) {  // from every node
     return nfs ? nfs_.unpublish(*located->backend, located->dataset, NodeId{})
                : iscsi_.unpublish(*located->backend, located->dataset, NodeId{});
   }
-  auto node = parseNodeId(req.node_id());
+  auto node = parseNodeId(req.nodeId);
   if (!node) return absl::OkStatus();
   return nfs ? nfs_.unpublish(*located->backend, located->dataset, *node)
              : iscsi_.unpublish(*located->backend, located->dataset, *node);

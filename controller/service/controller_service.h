@@ -1,6 +1,8 @@
 // ControllerService: the CSI Controller gRPC service. A thin adapter: every RPC goes through
-// common::handleRpc (request id, logging with secrets stripped, Status -> gRPC code) and straight
-// into provision::VolumeManager / SnapshotManager, which hold the logic.
+// common::handleRpc (request id, logging with secrets stripped, Status -> gRPC code), decodes the
+// CSI message into a plain request (volume_codec.h, snapshot_codec.h: the CSI shape is checked
+// there), calls provision::VolumeManager / SnapshotManager, which hold the logic and never see a
+// protobuf, and encodes their plain result into the response.
 //
 // ControllerGetCapabilities advertises exactly what works: CREATE_DELETE_VOLUME,
 // PUBLISH_UNPUBLISH_VOLUME (iSCSI LUN masking; a no-op for NFS), LIST_VOLUMES (+ published

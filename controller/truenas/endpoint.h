@@ -14,7 +14,7 @@
 
 #include "common/base/status.h"
 #include "controller/truenas/connection_options.h"
-#include "controller/truenas/types.h"
+#include "controller/truenas/system_types.h"
 
 namespace tnascsi::controller::truenas {
 

@@ -1,7 +1,8 @@
-// Conversion of TrueNAS query/create results (JSON) into the domain structs of types.h. Tolerant
-// of every version's shape: property dicts ({parsed, rawvalue, value, source}) or plain values,
-// numbers as numbers or strings, missing keys (unselected fields keep their defaults). Never
-// throws; a result that is not an object at all yields InvalidArgument. Thread-safe (pure).
+// Conversion of TrueNAS query/create results (JSON) into the domain structs of the *_types.h
+// headers. Tolerant of every version's shape: property dicts ({parsed, rawvalue, value, source}) or
+// plain values, numbers as numbers or strings, missing keys (unselected fields keep their
+// defaults). Never throws; a result that is not an object at all yields InvalidArgument.
+// Thread-safe (pure).
 #pragma once
 
 #include <map>
@@ -9,8 +10,12 @@
 #include <vector>
 
 #include "common/base/status.h"
+#include "controller/truenas/dataset_types.h"
+#include "controller/truenas/iscsi_types.h"
 #include "controller/truenas/json_util.h"
-#include "controller/truenas/types.h"
+#include "controller/truenas/nfs_types.h"
+#include "controller/truenas/snapshot_types.h"
+#include "controller/truenas/system_types.h"
 
 namespace tnascsi::controller::truenas {
 

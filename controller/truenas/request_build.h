@@ -7,8 +7,13 @@
 #include <string>
 
 #include "common/base/status.h"
+#include "controller/truenas/dataset_types.h"
+#include "controller/truenas/iscsi_types.h"
 #include "controller/truenas/json_util.h"
-#include "controller/truenas/types.h"
+#include "controller/truenas/nfs_types.h"
+#include "controller/truenas/query_types.h"
+#include "controller/truenas/snapshot_types.h"
+#include "controller/truenas/system_types.h"
 
 namespace tnascsi::controller::truenas {
 

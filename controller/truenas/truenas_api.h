@@ -1,7 +1,7 @@
 // TrueNasApi: the domain interface through which the controller talks to one TrueNAS backend. It
-// speaks in the plain types of types.h; JSON, WebSockets, protocol versions and method renames
-// stay behind it (TrueNasClient is the real implementation, MockTrueNasApi the GMock double in
-// test/fakes/truenas/).
+// speaks in the plain types of the *_types.h headers; JSON, WebSockets, protocol versions and
+// method renames stay behind it (TrueNasClient is the real implementation, MockTrueNasApi the GMock
+// double in test/fakes/truenas/).
 //
 // Thread-safety: every method may be called concurrently from any thread; calls share one
 // connection per backend and are multiplexed.
@@ -37,7 +37,12 @@
 #include <vector>
 
 #include "common/base/status.h"
-#include "controller/truenas/types.h"
+#include "controller/truenas/dataset_types.h"
+#include "controller/truenas/iscsi_types.h"
+#include "controller/truenas/nfs_types.h"
+#include "controller/truenas/query_types.h"
+#include "controller/truenas/snapshot_types.h"
+#include "controller/truenas/system_types.h"
 
 namespace tnascsi::controller::truenas {
 

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "common/base/status.h"
-#include "controller/truenas/types.h"
+#include "controller/truenas/system_types.h"
 
 namespace tnascsi::controller::truenas {
 

@@ -12,7 +12,7 @@
 
 #include "common/base/status.h"
 #include "controller/truenas/json_util.h"
-#include "controller/truenas/types.h"
+#include "controller/truenas/system_types.h"
 
 namespace tnascsi::controller::truenas {
 

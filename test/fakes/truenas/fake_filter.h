@@ -9,7 +9,7 @@
 #include <variant>
 
 #include "common/base/status.h"
-#include "controller/truenas/types.h"
+#include "controller/truenas/query_types.h"
 
 namespace tnascsi::controller::truenas::fake {
 

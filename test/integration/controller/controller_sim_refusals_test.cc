@@ -7,7 +7,8 @@
 #include <thread>
 
 #include "controller/provision/iscsi_masking.h"
-#include "controller/truenas/types.h"
+#include "controller/truenas/dataset_types.h"
+#include "controller/truenas/snapshot_types.h"
 #include "test/integration/controller/sim_fixture.h"
 
 namespace tnascsi::testing {

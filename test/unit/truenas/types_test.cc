@@ -1,9 +1,9 @@
 // Tests of the domain-type helpers and that the GMock double compiles against the interface.
-#include "controller/truenas/types.h"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "controller/truenas/query_types.h"
+#include "controller/truenas/system_types.h"
 #include "test/fakes/truenas/mock_truenas_api.h"
 
 namespace tnascsi::controller::truenas {
