@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <thread>
 
 #include "test/fakes/truenas/fake_truenas_api.h"
@@ -206,7 +207,10 @@ TEST_F(ControllerFaults, ConcurrentSameNameCreatesMakeExactlyOneVolume) {
   std::vector<std::thread> threads;
   for (int i = 0; i < kThreads; ++i) {
     threads.emplace_back([&, i] {
-      for (int attempt = 0; attempt < 200; ++attempt) {
+      // Bounded by time, not attempts: the calls are serialised per name, so on a loaded machine
+      // one thread can lose the race for the name many times before its turn comes.
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+      while (std::chrono::steady_clock::now() < deadline) {
         csi::v1::CreateVolumeResponse resp;
         grpc::Status s = create("pvc-race", "iscsi", &resp);
         if (s.ok()) {
