@@ -28,13 +28,7 @@ int main(int argc, char** argv) {
   std::string report;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "%s needs a value\n", a.c_str());
-        std::exit(2);
-      }
-      return argv[++i];
-    };
+    auto next = tnascsi::e2e::flagValue(argc, argv, &i);
     if (tnascsi::e2e::takeStackFlag(a, next, &cfg.stack)) {
       continue;
     }

@@ -26,5 +26,22 @@ TEST(StackFlags, TakesTheConnectionFlagsAndLeavesOthers) {
   EXPECT_EQ(s.driverName, "csi.truenas-csi.io");
 }
 
+TEST(FlagValue, TakesTheNextArgumentAndAdvances) {
+  char prog[] = "tnas-e2e", flag[] = "--name", val[] = "pvc-1", last[] = "--state";
+  char* argv[] = {prog, flag, val, last};
+  int i = 1;
+  auto next = flagValue(4, argv, &i);
+  EXPECT_EQ(next(), "pvc-1");
+  EXPECT_EQ(i, 2);
+}
+
+TEST(FlagValueDeathTest, AMissingValueExitsTwoNamingTheFlag) {
+  char prog[] = "tnas-e2e", last[] = "--state";
+  char* argv[] = {prog, last};
+  int i = 1;
+  auto next = flagValue(2, argv, &i);
+  EXPECT_EXIT(next(), ::testing::ExitedWithCode(2), "--state needs a value");
+}
+
 }  // namespace
 }  // namespace tnascsi::e2e
