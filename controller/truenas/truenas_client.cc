@@ -4,6 +4,8 @@
 
 #include <Poco/JSON/Object.h>
 
+#include <algorithm>
+
 #include "common/log/log.h"
 #include "controller/truenas/entity_parse.h"
 #include "controller/truenas/request_build.h"
@@ -99,6 +101,7 @@ StatusOr<json::Var> TrueNasClient::waitJob(const json::Var& result) {
   const std::optional<int64_t> id = json::toInt(result);
   if (!id) return StatusOr<json::Var>(absl::in_place, result);
   const auto jobDeadline = clock_.now() + options_.jobTimeout;
+  std::chrono::milliseconds wait = std::min(options_.jobPollFirst, options_.jobPollInterval);
   while (true) {
     json::ArrayPtr filter =
         json::makeArray({json::Var(json::makeArray({std::string("id"), std::string("="), *id}))});
@@ -117,11 +120,12 @@ StatusOr<json::Var> TrueNasClient::waitJob(const json::Var& result) {
       return common::annotate(decodeJobError(job),
                               "TrueNAS job " + json::getString(job, "method", std::to_string(*id)));
     }
-    if (clock_.now() + options_.jobPollInterval > jobDeadline) {
+    if (clock_.now() + wait > jobDeadline) {
       return absl::DeadlineExceededError("TrueNAS job " + std::to_string(*id) + " still " + state +
                                          " at the deadline");
     }
-    clock_.sleepFor(options_.jobPollInterval);
+    clock_.sleepFor(wait);
+    wait = std::min(wait * 2, options_.jobPollInterval);
   }
 }
 

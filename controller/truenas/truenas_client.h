@@ -24,6 +24,9 @@ struct ClientOptions {
   std::chrono::milliseconds callTimeout{60000};
   // Deadline for jobs (service.control on 25.10).
   std::chrono::milliseconds jobTimeout{180000};
+  // Job polling backs off: the first poll waits jobPollFirst, each next one twice as long, up to
+  // jobPollInterval, so a job that ends (or fails) at once costs tens of ms, not half a second.
+  std::chrono::milliseconds jobPollFirst{50};
   std::chrono::milliseconds jobPollInterval{500};
 };
 

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "common/base/clock.h"
 #include "controller/truenas/truenas_client.h"
 #include "test/fakes/truenas/fake_rpc_transport.h"
@@ -15,7 +17,11 @@ class StepClock final : public common::Clock {
  public:
   TimePoint now() const override { return now_; }
   std::chrono::system_clock::time_point wallNow() const override { return {}; }
-  void sleepFor(Duration d) override { now_ += d; }
+  void sleepFor(Duration d) override {
+    now_ += d;
+    sleeps.push_back(d);
+  }
+  std::vector<Duration> sleeps;  // every sleep, in order
 
  private:
   TimePoint now_ = TimePoint(std::chrono::hours(1));

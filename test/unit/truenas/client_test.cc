@@ -454,6 +454,20 @@ TEST(ClientServiceTest, FailedJobIsDecoded) {
   EXPECT_NE(st.message().find("reload failed"), std::string::npos) << st;
 }
 
+TEST(ClientServiceTest, JobPollingBacksOffFrom50msTo500ms) {
+  Fixture f(k2510);
+  f.transport.reply("service.control", "42");
+  for (int i = 0; i < 6; ++i)
+    f.transport.reply("core.get_jobs", R"([{"id":42,"state":"RUNNING"}])");
+  f.transport.reply("core.get_jobs", R"([{"id":42,"state":"SUCCESS","result":true}])");
+  ASSERT_TRUE(f.client.reloadService("nfs").ok());
+  std::vector<int64_t> ms;
+  for (auto d : f.clock.sleeps) {
+    ms.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+  }
+  EXPECT_EQ(ms, (std::vector<int64_t>{50, 100, 200, 400, 500, 500}));
+}
+
 TEST(ClientServiceTest, JobDeadline) {
   Fixture f(k2510);
   f.transport.reply("service.control", "42");
