@@ -1,7 +1,7 @@
 // TrueNasApi: the domain interface through which the controller talks to one TrueNAS backend. It
 // speaks in the plain types of the *_types.h headers; JSON, WebSockets, protocol versions and
-// method renames stay behind it (TrueNasClient is the real implementation, MockTrueNasApi the GMock
-// double in test/fakes/truenas/).
+// method renames stay behind it (TrueNasClient is the only implementation; tests run it against
+// the TrueNAS simulator, and MockTrueNasApi in test/fakes/truenas/ is a GMock double of it).
 //
 // Thread-safety: every method may be called concurrently from any thread; calls share one
 // connection per backend and are multiplexed.

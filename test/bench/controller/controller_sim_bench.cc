@@ -20,7 +20,7 @@
 #include "common/log/log.h"
 #include "controller/truenas/connection_options.h"
 #include "test/integration/conformance/controller_fixture.h"
-#include "test/integration/conformance/sim_backend.h"
+#include "test/support/truenas/sim_backend.h"
 
 using namespace tnascsi;  // NOLINT(google-build-using-namespace): benchmark main
 using Clock = std::chrono::steady_clock;

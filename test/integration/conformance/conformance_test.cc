@@ -2,12 +2,12 @@
 // capacities, capabilities, idempotency, NOT_FOUND / ALREADY_EXISTS rules, pagination), for both
 // protocols, over a real unix socket against ControllerUnderTest.
 //
-// Backends: the fake TrueNAS, and (built with the simulator) a fresh in-process simulator per test
-// on each personality (13.0, 24.10, 25.04, 25.10) through the real TrueNasClient over WebSocket.
-// With TNAS_CONFORMANCE_URL set (an external TrueNAS or simulator), the "fake" instances run
-// against that URL instead: TNAS_CONFORMANCE_API_KEY_FILE names the key file,
-// TNAS_CONFORMANCE_PARENT the (existing) parent dataset (default tank/k8s). Object counts are
-// checked on the fake and on the simulators.
+// Backends: a fresh in-process simulator per test on each personality (13.0, 24.10, 25.04, 25.10)
+// through the real TrueNasClient over a loopback WebSocket, where object counts are checked on
+// the simulator's model; and "live": an external TrueNAS (or simulator) at TNAS_CONFORMANCE_URL,
+// with TNAS_CONFORMANCE_API_KEY_FILE naming the key file and TNAS_CONFORMANCE_PARENT the
+// (existing) parent dataset (default tank/k8s). Without TNAS_CONFORMANCE_URL the live instances
+// are skipped.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -17,11 +17,8 @@
 #include "common/base/clock.h"
 #include "controller/truenas/truenas_client.h"
 #include "controller/truenas/ws_connection.h"
-#include "test/fakes/truenas/fake_truenas_api.h"
 #include "test/integration/conformance/controller_fixture.h"
-#ifdef TNAS_CONFORMANCE_WITH_SIM
-#include "test/integration/conformance/sim_backend.h"
-#endif
+#include "test/support/truenas/sim_backend.h"
 
 namespace tnascsi::testing {
 namespace {
@@ -32,7 +29,7 @@ using Mode = VolumeCapability::AccessMode;
 constexpr int64_t kGiB = 1LL << 30;
 const std::string kNode = "worker-1,iqn.2004-10.com.ubuntu:01:worker1";
 
-// (backend: "fake" or a simulator personality, protocol)
+// (backend: "live" or a simulator personality, protocol)
 using Param = std::tuple<std::string, std::string>;
 
 class Conformance : public ::testing::TestWithParam<Param> {
@@ -42,16 +39,16 @@ class Conformance : public ::testing::TestWithParam<Param> {
     config.parentDataset = "tank/k8s";
     config.portals = {"192.0.2.10:3260"};
     config.nfsServer = "192.0.2.10";
-    controller::truenas::TrueNasApi* api = &api_;
+    controller::truenas::TrueNasApi* api = nullptr;
     const std::string& backend = std::get<0>(GetParam());
-    if (backend != "fake") {
-#ifdef TNAS_CONFORMANCE_WITH_SIM
+    if (backend != "live") {
       SimBackend::Options options;
       options.personality = backend;
       sim_ = std::make_unique<SimBackend>(options);
       api = &sim_->api();
-#endif
-    } else if (const char* url = std::getenv("TNAS_CONFORMANCE_URL")) {
+    } else {
+      const char* url = std::getenv("TNAS_CONFORMANCE_URL");
+      if (url == nullptr) GTEST_SKIP() << "TNAS_CONFORMANCE_URL is not set";
       controller::truenas::ConnectionOptions options;
       options.url = url;
       const char* key = std::getenv("TNAS_CONFORMANCE_API_KEY_FILE");
@@ -63,30 +60,13 @@ class Conformance : public ::testing::TestWithParam<Param> {
       client_ =
           std::make_unique<controller::truenas::TrueNasClient>(*connection_, common::systemClock());
       api = client_.get();
-    } else {
-      api_.addDataset("tank/k8s");
     }
     cut_ = std::make_unique<ControllerUnderTest>(std::vector<FixtureBackend>{{config, api}});
   }
-  // Object-count assertions need the fake's inspection methods (or the simulator's model).
-  bool fake() const {
-    return client_ == nullptr && !simulated();
-  }
-#ifdef TNAS_CONFORMANCE_WITH_SIM
-  bool simulated() const {
-    return sim_ != nullptr;
-  }
-#else
-  bool simulated() const {
-    return false;
-  }
-#endif
-  std::string protocol() const {
-    return std::get<1>(GetParam());
-  }
-  csi::v1::Controller::Stub& ctl() {
-    return cut_->controller();
-  }
+  // Object-count assertions need the simulator's model.
+  bool simulated() const { return sim_ != nullptr; }
+  std::string protocol() const { return std::get<1>(GetParam()); }
+  csi::v1::Controller::Stub& ctl() { return cut_->controller(); }
 
   grpc::Status create(const csi::v1::CreateVolumeRequest& req,
                       csi::v1::CreateVolumeResponse* resp) {
@@ -119,12 +99,9 @@ class Conformance : public ::testing::TestWithParam<Param> {
                                : mountCapability();
   }
 
-  controller::truenas::FakeTrueNasApi api_;
   std::unique_ptr<controller::truenas::WsConnection> connection_;
   std::unique_ptr<controller::truenas::TrueNasClient> client_;
-#ifdef TNAS_CONFORMANCE_WITH_SIM
   std::unique_ptr<SimBackend> sim_;  // before cut_: the controller goes first
-#endif
   std::unique_ptr<ControllerUnderTest> cut_;
 };
 
@@ -160,14 +137,9 @@ TEST_P(Conformance, CreateVolumeArgumentErrors) {
   auto tooSmall = createRequest("v", protocol(), 2 * kGiB);
   tooSmall.mutable_capacity_range()->set_limit_bytes(kGiB);
   EXPECT_EQ(create(tooSmall, &resp).error_code(), grpc::StatusCode::OUT_OF_RANGE);
-  if (fake()) {
-    EXPECT_EQ(api_.datasetCount(), 0u) << "nothing created on TrueNAS";
-  }
-#ifdef TNAS_CONFORMANCE_WITH_SIM
   if (simulated()) {
     EXPECT_EQ(sim_->leftovers(), "") << "nothing created on TrueNAS";
   }
-#endif
 }
 
 TEST_P(Conformance, CreateIsIdempotentAndDifferentSizeIsAlreadyExists) {
@@ -179,14 +151,9 @@ TEST_P(Conformance, CreateIsIdempotentAndDifferentSizeIsAlreadyExists) {
   EXPECT_EQ(contextOf(first.volume()), contextOf(second.volume()));
   EXPECT_EQ(create(createRequest("vol-a", protocol(), 2 * kGiB), &third).error_code(),
             grpc::StatusCode::ALREADY_EXISTS);
-  if (fake()) {
-    EXPECT_EQ(api_.datasetCount(), 1u);
-  }
-#ifdef TNAS_CONFORMANCE_WITH_SIM
   if (simulated()) {
     EXPECT_EQ(sim_->count("datasets"), 1u);
   }
-#endif
 }
 
 TEST_P(Conformance, MaximumLengthNameAndDefaultSize) {
@@ -207,16 +174,8 @@ TEST_P(Conformance, DeleteVolumeRules) {
   EXPECT_TRUE(deleteVolume(id).ok());
   EXPECT_TRUE(deleteVolume(id).ok()) << "second delete is OK";
   ASSERT_TRUE(cut_->sweepExports().ok());
-#ifdef TNAS_CONFORMANCE_WITH_SIM
   if (simulated()) {
     EXPECT_EQ(sim_->leftovers(), "");
-  }
-#endif
-  if (fake()) {
-    EXPECT_EQ(api_.datasetCount(), 0u);
-    EXPECT_EQ(
-        api_.targetCount() + api_.extentCount() + api_.initiatorGroupCount() + api_.nfsShareCount(),
-        0u);
   }
 }
 
@@ -472,7 +431,7 @@ TEST_P(Conformance, GetCapacity) {
 
 std::string paramName(const ::testing::TestParamInfo<Param>& info) {
   std::string backend = std::get<0>(info.param);
-  if (backend != "fake") {
+  if (backend != "live") {
     std::string digits;
     for (char c : backend) {
       if (c != '.') digits += c;
@@ -482,16 +441,14 @@ std::string paramName(const ::testing::TestParamInfo<Param>& info) {
   return backend + "_" + std::get<1>(info.param);
 }
 
-INSTANTIATE_TEST_SUITE_P(Fake, Conformance,
-                         ::testing::Combine(::testing::Values("fake"),
-                                            ::testing::Values("iscsi", "nfs")),
-                         paramName);
-#ifdef TNAS_CONFORMANCE_WITH_SIM
 INSTANTIATE_TEST_SUITE_P(Simulator, Conformance,
                          ::testing::Combine(::testing::Values("13.0", "24.10", "25.04", "25.10"),
                                             ::testing::Values("iscsi", "nfs")),
                          paramName);
-#endif
+INSTANTIATE_TEST_SUITE_P(Live, Conformance,
+                         ::testing::Combine(::testing::Values("live"),
+                                            ::testing::Values("iscsi", "nfs")),
+                         paramName);
 
 }  // namespace
 }  // namespace tnascsi::testing

@@ -1,7 +1,7 @@
 // ControllerUnderTest: the controller's CSI services (Identity + Controller) built over any
 // TrueNasApi and served on a real unix socket in a temp directory, with gRPC stubs to call them.
-// The conformance suite and the controller integration tests use it with the fake TrueNAS; the
-// same fixture serves a simulator-backed TrueNasClient later (pass that client instead).
+// The conformance suite and the controller integration tests pass the TrueNasClient of a
+// SimBackend (test/support/truenas) or one connected to a live TrueNAS.
 // restart() throws the services away and builds new ones over the same TrueNasApi, like a
 // controller pod restart. Not thread-safe itself; the stubs may be used from many threads.
 #pragma once

@@ -1,7 +1,8 @@
 // ControllerSimTest: the fixture of the controller-against-the-simulator suites. Per test: a fresh
 // in-process simulator of one personality (SimBackend: pool, parent dataset tank/k8s, wildcard
-// portal), a real TrueNasClient over WebSocket, and ControllerUnderTest serving the CSI services
-// on a real unix socket, plus small wrappers around the RPCs. Nothing is shared between tests.
+// portal), a real TrueNasClient over WebSocket (or in process, when a suite's backendOptions()
+// says so), and ControllerUnderTest serving the CSI services on a real unix socket, plus small
+// wrappers around the RPCs. Nothing is shared between tests.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -11,7 +12,7 @@
 #include <string>
 
 #include "test/integration/conformance/controller_fixture.h"
-#include "test/integration/conformance/sim_backend.h"
+#include "test/support/truenas/sim_backend.h"
 
 namespace tnascsi::testing {
 
@@ -28,21 +29,28 @@ inline std::string personalityName(const ::testing::TestParamInfo<const char*>& 
 
 class ControllerSimTest : public ::testing::TestWithParam<const char*> {
  protected:
-  void SetUp() override {
+  void SetUp() override { start(backendOptions()); }
+  // The simulator of this suite: the test parameter's personality over a loopback WebSocket.
+  // Suites override it (e.g. Link::kInProcess).
+  virtual SimBackend::Options backendOptions() const {
     SimBackend::Options options;
     options.personality = GetParam();
-    start(options);
+    return options;
+  }
+  // The controller's settings for the simulated backend (one portal).
+  virtual controller::provision::BackendConfig backendConfig() const {
+    controller::provision::BackendConfig config;
+    config.parentDataset = sim_->parent();
+    config.portals = {"192.0.2.10:3260"};
+    config.nfsServer = "192.0.2.10";
+    return config;
   }
   // (Re)starts the simulator with `options` and a controller connected to it.
   void start(const SimBackend::Options& options) {
     cut_.reset();
     sim_ = std::make_unique<SimBackend>(options);
-    controller::provision::BackendConfig config;
-    config.parentDataset = sim_->parent();
-    config.portals = {"192.0.2.10:3260"};
-    config.nfsServer = "192.0.2.10";
-    cut_ =
-        std::make_unique<ControllerUnderTest>(std::vector<FixtureBackend>{{config, &sim_->api()}});
+    cut_ = std::make_unique<ControllerUnderTest>(
+        std::vector<FixtureBackend>{{backendConfig(), &sim_->api()}});
   }
   void TearDown() override {
     cut_.reset();
@@ -54,13 +62,9 @@ class ControllerSimTest : public ::testing::TestWithParam<const char*> {
                          std::chrono::milliseconds sweepMaxDelay = std::chrono::seconds(60)) {
     cut_.reset();
     sim_->reconnect();
-    controller::provision::BackendConfig config;
-    config.parentDataset = sim_->parent();
-    config.portals = {"192.0.2.10:3260"};
-    config.nfsServer = "192.0.2.10";
-    cut_ =
-        std::make_unique<ControllerUnderTest>(std::vector<FixtureBackend>{{config, &sim_->api()}},
-                                              "csi.truenas-csi.io", sweepDebounce, sweepMaxDelay);
+    cut_ = std::make_unique<ControllerUnderTest>(
+        std::vector<FixtureBackend>{{backendConfig(), &sim_->api()}}, "csi.truenas-csi.io",
+        sweepDebounce, sweepMaxDelay);
   }
 
   csi::v1::Controller::Stub& ctl() { return cut_->controller(); }

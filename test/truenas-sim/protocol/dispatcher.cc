@@ -142,8 +142,11 @@ StatusOr<Json> Dispatcher::call(const std::shared_ptr<Session>& s, const std::st
   }
   // The API description (test/truenas-api/api.json) is enforced before the model runs.
   TNAS_RETURN_IF_ERROR(Contract::builtIn().check(p.name, method, params));
-  if (model_.isJob(method)) return runJob(s, method, params, requestId);
-  return model_.call(method, params);
+  StatusOr<Json> result =
+      model_.isJob(method) ? runJob(s, method, params, requestId) : model_.call(method, params);
+  // A drop_reply fault: TrueNAS ran the call, the connection dies before the answer is sent.
+  if (faults_.takeReplyDrop(method)) *drop = true;
+  return result;
 }
 
 bool Dispatcher::knownMethod(const std::string& method) const {

@@ -34,6 +34,15 @@ Status Faults::set(const Json& spec) {
       r.message = v.value("message", "Injected failure").asString();
       r.times = v.value("times", 1).asInt();
       fails_.push_back(std::move(r));
+    } else if (k == "drop_reply") {
+      if (!v.isObject() || !v.value("method").isString()) {
+        return absl::InvalidArgumentError("drop_reply: object with method");
+      }
+      const Json times = v.value("times", 1);
+      if (!times.isInt() || times.asInt() < 0) {
+        return absl::InvalidArgumentError("drop_reply.times: int >= 0");
+      }
+      replyDrops_.push_back(ReplyDropRule{v.value("method").asString(), times.asInt()});
     } else if (k == "pause") {
       if (!v.isBool()) return absl::InvalidArgumentError("pause: bool");
       paused_ = v.asBool();
@@ -50,6 +59,7 @@ void Faults::clear() {
   latencyMs_ = 0;
   dropAfter_.reset();
   fails_.clear();
+  replyDrops_.clear();
   paused_ = false;
   cv_.notify_all();
 }
@@ -71,6 +81,14 @@ Json Faults::toJson() const {
     fails.push(std::move(j));
   }
   out.set("fail", std::move(fails));
+  Json drops = Json::array();
+  for (const auto& d : replyDrops_) {
+    Json j = Json::object();
+    j.set("method", d.method);
+    j.set("times", d.times);
+    drops.push(std::move(j));
+  }
+  out.set("drop_reply", std::move(drops));
   return out;
 }
 
@@ -117,6 +135,16 @@ std::optional<Status> Faults::takeFailure(const std::string& method) {
     return s;
   }
   return std::nullopt;
+}
+
+bool Faults::takeReplyDrop(const std::string& method) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = replyDrops_.begin(); it != replyDrops_.end(); ++it) {
+    if (it->method != method) continue;
+    if (it->times > 0 && --it->times == 0) replyDrops_.erase(it);
+    return true;
+  }
+  return false;
 }
 
 }  // namespace tnascsi::sim

@@ -1,6 +1,9 @@
 // Faults: test-controlled misbehaviour (POST /_sim/faults, CLI flags, in-process API):
 //   {"latency_ms": 20}                 every call waits this long before running
 //   {"drop_after_calls": 3}            answer 3 more calls, then drop the connection of the 4th
+//                                      (the 4th does not run)
+//   {"drop_reply": {"method": "iscsi.target.create", "times": 1}}   the call runs (TrueNAS
+//                                      applied it), then its connection drops without the answer
 //   {"fail": {"method": "iscsi.extent.create", "code": "CallError"|"ValidationError"|
 //             "InstanceNotFound", "errno": 14, "message": "...", "times": 1}}   (times 0 = always)
 //   {"pause": true}                    calls block until pause is false again
@@ -35,6 +38,9 @@ class Faults {
   bool takeDrop();
   // The injected error for `method`, if a fail rule matches (consumes one of its `times`).
   std::optional<Status> takeFailure(const std::string& method);
+  // True when `method` (which has just run) must lose its answer and drop its connection
+  // (consumes one of a drop_reply rule's `times`).
+  bool takeReplyDrop(const std::string& method);
 
  private:
   struct FailRule {
@@ -49,6 +55,11 @@ class Faults {
   int latencyMs_ = 0;
   std::optional<int64_t> dropAfter_;
   std::vector<FailRule> fails_;
+  struct ReplyDropRule {
+    std::string method;
+    int64_t times = 1;  // remaining; 0 = always
+  };
+  std::vector<ReplyDropRule> replyDrops_;
   bool paused_ = false;
   bool released_ = false;
 };

@@ -261,13 +261,16 @@ StatusOr<uint16_t> SimServer::start() {
 }
 
 void SimServer::stop() {
-  if (!http_) return;
-  stopping_ = true;
+  // Also for a server that was never started: in-process callers use the dispatcher directly,
+  // and its jobs must end before the model goes.
+  if (stopping_.exchange(true)) return;
   faults_.release();
-  http_->stopAll(false);
-  // Connections notice `stopping_` within one receive timeout.
-  for (int i = 0; i < 100 && http_->currentConnections() > 0; ++i) {
-    clock_->sleepFor(std::chrono::milliseconds(50));
+  if (http_) {
+    http_->stopAll(false);
+    // Connections notice `stopping_` within one receive timeout.
+    for (int i = 0; i < 100 && http_->currentConnections() > 0; ++i) {
+      clock_->sleepFor(std::chrono::milliseconds(50));
+    }
   }
   dispatcher_->shutdown();
   http_.reset();

@@ -64,6 +64,8 @@ class SimServer {
   // Binds and starts serving; returns the bound port. FailedPrecondition if already started.
   StatusOr<uint16_t> start();
   // Stops accepting, ends connections (within ~200 ms) and waits for running calls and jobs.
+  // Idempotent; also needed for a server that was never started (in-process use). The server
+  // cannot be started again.
   void stop();
 
   uint16_t port() const { return port_; }

@@ -84,6 +84,22 @@ TEST_P(ServerTest, LatencyAndDropFaults) {
   EXPECT_TRUE(client_->call("core.ping").ok) << "the drop fault is one-shot";
 }
 
+TEST_P(ServerTest, DropReplyRunsTheCallThenDropsTheConnection) {
+  createZvol("tank/v", kGiB);
+  ASSERT_TRUE(
+      server_->faults().set(obj({{"drop_reply", obj({{"method", "iscsi.extent.create"}})}})).ok());
+  EXPECT_EQ(server_->faults().toJson().value("drop_reply").size(), 1u);
+  Reply dropped =
+      client_->call("iscsi.extent.create", arr({obj({{"name", "e"}, {"disk", "zvol/tank/v"}})}));
+  EXPECT_TRUE(dropped.closed) << dropped.describe();
+  client_ = connect();
+  Json made = ok("iscsi.extent.query", arr({arr({arr({"name", "=", "e"})})}));
+  EXPECT_EQ(made.size(), 1u) << "TrueNAS applied the call whose answer was lost";
+  EXPECT_EQ(server_->faults().toJson().value("drop_reply").size(), 0u) << "one-shot";
+  EXPECT_EQ(httpRequest(server_->port(), "POST", "/_sim/faults", R"({"drop_reply":{}})").first,
+            400);
+}
+
 TEST_P(ServerTest, PauseHoldsCallsUntilResumed) {
   ASSERT_TRUE(server_->faults().set(obj({{"pause", true}})).ok());
   Json id = client_->send("core.ping");

@@ -1,5 +1,5 @@
 // SimBackend implementation (see sim_backend.h).
-#include "test/integration/conformance/sim_backend.h"
+#include "test/support/truenas/sim_backend.h"
 
 #include <stdlib.h>
 
@@ -12,8 +12,6 @@
 
 namespace tnascsi::testing {
 namespace {
-
-constexpr const char* kKey = "1-abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ01";
 
 sim::Json arrayOf(sim::Json item) {
   sim::Json a = sim::Json::array();
@@ -31,19 +29,21 @@ SimBackend::SimBackend(Options options) : options_(std::move(options)) {
   char tmpl[] = "/tmp/tnas-simbackend-XXXXXX";
   if (mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
   dir_ = tmpl;
-  if (!common::writeFileAtomic(dir_ + "/key", std::string(kKey) + "\n").ok()) {
+  if (!common::writeFileAtomic(apiKeyFile(), std::string(kApiKey) + "\n").ok()) {
     throw std::runtime_error("cannot write the API key file");
   }
   sim::SimOptions o;
   o.personality = options_.personality;
-  o.apiKey = kKey;
+  o.apiKey = kApiKey;
   o.pools = {{"tank", options_.poolBytes}};
   if (options_.draid) o.draidPools = {"tank"};
   auto created = sim::SimServer::create(o);
   if (!created.ok()) throw std::runtime_error(created.status().ToString());
   server_ = std::move(*created);
-  auto port = server_->start();
-  if (!port.ok()) throw std::runtime_error(port.status().ToString());
+  if (options_.link == Link::kWebSocket) {  // in process, nothing listens
+    auto port = server_->start();
+    if (!port.ok()) throw std::runtime_error(port.status().ToString());
+  }
   // What an administrator prepares: the parent dataset and a portal on every address.
   sim::Json ds = sim::Json::object();
   ds.set("name", options_.parent);
@@ -66,13 +66,20 @@ SimBackend::~SimBackend() {
 void SimBackend::connect() {
   controller::truenas::ConnectionOptions c;
   c.url = server_->wsUrl();
-  c.apiKeyFile = dir_ + "/key";
+  c.apiKeyFile = apiKeyFile();
   c.poolSize = options_.connections;
-  connection_ = std::make_unique<controller::truenas::ConnectionPool>(
-      c, common::systemClock(), [c](controller::truenas::AuthGuard& guard) {
-        return std::make_unique<controller::truenas::WsConnection>(c, common::systemClock(),
-                                                                   &guard);
-      });
+  controller::truenas::ConnectionPool::Factory factory;
+  if (options_.link == Link::kInProcess) {
+    factory = [this, c](controller::truenas::AuthGuard&) {
+      return std::make_unique<SimRpcTransport>(*server_, kApiKey, c.username, link_);
+    };
+  } else {
+    factory = [c](controller::truenas::AuthGuard& guard) {
+      return std::make_unique<controller::truenas::WsConnection>(c, common::systemClock(), &guard);
+    };
+  }
+  connection_ = std::make_unique<controller::truenas::ConnectionPool>(c, common::systemClock(),
+                                                                      std::move(factory));
   client_ =
       std::make_unique<controller::truenas::TrueNasClient>(*connection_, common::systemClock());
 }
@@ -81,6 +88,13 @@ void SimBackend::reconnect() {
   client_.reset();
   connection_.reset();
   connect();
+}
+
+void SimBackend::setReachable(bool reachable) {
+  if (options_.link != Link::kInProcess) {
+    throw std::logic_error("SimBackend::setReachable needs Link::kInProcess");
+  }
+  link_.setUp(reachable);
 }
 
 std::map<std::string, int64_t> SimBackend::callsByMethod() const {
@@ -113,6 +127,30 @@ std::vector<sim::Json> SimBackend::records(const std::string& table) const {
   const sim::Json* rows = state.get(table);
   if (rows == nullptr) return {};
   return rows->asArray();
+}
+
+sim::Json SimBackend::find(const std::string& table, const std::string& key,
+                           const sim::Json& value) const {
+  for (auto& row : records(table)) {
+    if (row.value(key) == value) return row;
+  }
+  return sim::Json();
+}
+
+bool SimBackend::admits(const std::string& targetName, const std::string& iqn) const {
+  sim::Json target = find("targets", "name", targetName);
+  if (target.isNull()) return false;
+  for (const auto& group : target.value("groups").asArray()) {
+    if (!group.value("initiator").isInt()) continue;
+    sim::Json initiators = find("initiators", "id", group.value("initiator"));
+    if (initiators.isNull()) continue;
+    const auto& names = initiators.value("initiators").asArray();
+    if (names.empty()) return true;
+    for (const auto& name : names) {
+      if (name.asString() == iqn) return true;
+    }
+  }
+  return false;
 }
 
 size_t SimBackend::count(const std::string& table) const {
