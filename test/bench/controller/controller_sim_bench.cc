@@ -7,7 +7,9 @@
 //  3. VmRSS idle (after the warm-up) and VmHWM (peak) of the process. The simulator runs in the
 //     same process, so both include it.
 // Not a test. Usage: controller_sim_bench [personality=25.04] [latency_ms=20]
-// [volumes_per_level=100] [connections=the controller's default pool size]
+// [volumes_per_level=100] [connections=the controller's default pool size] [websocket|inprocess]
+// (inprocess: the latency part without sockets, SimRpcTransport, to separate the controller's own
+// cost from the WebSocket path's)
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -39,9 +41,11 @@ long statusKiB(const char* key) {
 struct Fixture {
   std::unique_ptr<testing::SimBackend> sim;
   std::unique_ptr<testing::ControllerUnderTest> cut;
-  explicit Fixture(const std::string& personality, int connections = 1) {
+  explicit Fixture(const std::string& personality, int connections = 1,
+                   testing::SimBackend::Link link = testing::SimBackend::Link::kWebSocket) {
     testing::SimBackend::Options options;
     options.personality = personality;
+    options.link = link;
     options.connections = connections;
     options.poolBytes = int64_t{1} << 50;
     sim = std::make_unique<testing::SimBackend>(options);
@@ -172,8 +176,9 @@ void countCalls(const std::string& personality) {
   });
 }
 
-void latency(const std::string& personality, int latencyMs, int perLevel, int connections) {
-  Fixture f(personality, connections);
+void latency(const std::string& personality, int latencyMs, int perLevel, int connections,
+             testing::SimBackend::Link link) {
+  Fixture f(personality, connections, link);
   std::string warm;
   f.create("warm", "iscsi", &warm);
   sim::Json fault = sim::Json::object();
@@ -182,8 +187,9 @@ void latency(const std::string& personality, int latencyMs, int perLevel, int co
   long idle = statusKiB("VmRSS:");
   std::printf(
       "\nCreateVolume (iSCSI) on %s with %d ms per TrueNAS call (simulator fault), up to %d "
-      "connections:\n",
-      personality.c_str(), latencyMs, connections);
+      "connections (%s):\n",
+      personality.c_str(), latencyMs, connections,
+      link == testing::SimBackend::Link::kInProcess ? "in process" : "loopback WebSocket");
   std::printf("  %-11s %8s %8s %8s %10s %12s\n", "concurrency", "volumes", "p50 ms", "p99 ms",
               "volumes/s", "calls/create");
   for (int concurrency : {1, 10, 50}) {
@@ -239,7 +245,10 @@ int main(int argc, char** argv) {
   int perLevel = argc > 3 ? std::atoi(argv[3]) : 100;
   int connections =
       argc > 4 ? std::atoi(argv[4]) : controller::truenas::ConnectionOptions{}.poolSize;
+  const bool inProcess = argc > 5 && std::string(argv[5]) == "inprocess";
   countCalls(personality);
-  latency(personality, latencyMs, perLevel, connections);
+  latency(
+      personality, latencyMs, perLevel, connections,
+      inProcess ? testing::SimBackend::Link::kInProcess : testing::SimBackend::Link::kWebSocket);
   return 0;
 }
