@@ -54,6 +54,8 @@ class Dispatcher {
   bool checkBearer(const std::string& key) const;
   // Waits for running jobs; later jobs are refused.
   void shutdown();
+  // Blocks while the pause fault is on (connections hold their legacy pings with it).
+  void waitWhilePaused() { faults_.waitWhilePaused(); }
 
  private:
   bool knownMethod(const std::string& method) const;

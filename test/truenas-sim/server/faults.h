@@ -6,7 +6,8 @@
 //                                      applied it), then its connection drops without the answer
 //   {"fail": {"method": "iscsi.extent.create", "code": "CallError"|"ValidationError"|
 //             "InstanceNotFound", "errno": 14, "message": "...", "times": 1}}   (times 0 = always)
-//   {"pause": true}                    calls block until pause is false again
+//   {"pause": true}                    calls (and legacy pings) block until pause is false again:
+//                                      a frozen middleware
 // Several keys may be combined; setting merges into the current faults; clear() removes all.
 // Thread-safe.
 #pragma once

@@ -34,7 +34,8 @@ class WsHandler final : public Poco::Net::HTTPRequestHandler {
     try {
       Poco::Net::WebSocket ws(request, response);
       WsConnection conn(ws, wire_, request.clientAddress().host().toString(),
-                        secureTransport(server_, request), server_.dispatcher(), stopping_);
+                        secureTransport(server_, request), server_.dispatcher(), stopping_,
+                        server_.connectionStats());
       conn.run();
     } catch (const Poco::Net::WebSocketException& e) {
       if (!response.sent()) {

@@ -22,6 +22,7 @@
 #include "test/truenas-sim/model/model.h"
 #include "test/truenas-sim/protocol/dispatcher.h"
 #include "test/truenas-sim/server/call_log.h"
+#include "test/truenas-sim/server/connection_stats.h"
 #include "test/truenas-sim/server/faults.h"
 #include "test/truenas-sim/server/state_writer.h"
 
@@ -78,6 +79,10 @@ class SimServer {
   CallLog& calls() { return calls_; }
   Faults& faults() { return faults_; }
   Dispatcher& dispatcher() { return *dispatcher_; }
+  ConnectionStats& connectionStats() { return stats_; }
+  // Ends every open WebSocket connection at once, without a close frame (their running calls
+  // finish, the answers are lost). Connections made afterwards are not affected.
+  void dropConnections() { ++stats_.dropEpoch; }
   const SimOptions& options() const { return options_; }
 
   // Writes the state file now (no-op without statePath).
@@ -96,6 +101,7 @@ class SimServer {
   std::unique_ptr<Model> model_;
   CallLog calls_;
   Faults faults_;
+  ConnectionStats stats_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<Poco::Net::HTTPServer> http_;
   std::atomic<bool> stopping_{false};

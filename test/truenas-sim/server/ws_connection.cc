@@ -34,12 +34,16 @@ std::string newSessionId() {
 }  // namespace
 
 WsConnection::WsConnection(Poco::Net::WebSocket& ws, Wire wire, std::string remoteIp, bool secure,
-                           Dispatcher& dispatcher, const std::atomic<bool>& stopping)
+                           Dispatcher& dispatcher, const std::atomic<bool>& stopping,
+                           ConnectionStats& stats)
     : ws_(ws),
       wire_(wire),
       dispatcher_(dispatcher),
       stopping_(stopping),
+      stats_(stats),
+      dropEpoch_(stats.dropEpoch.load()),
       shared_(std::make_shared<Shared>()) {
+  ++stats_.accepted;
   shared_->ws = &ws_;
   std::weak_ptr<Shared> weak = shared_;
   const Wire w = wire_;
@@ -80,7 +84,8 @@ void WsConnection::run() {
   ws_.setMaxPayloadSize(4 * 1024 * 1024);
   ws_.setReceiveTimeout(Poco::Timespan(0, 200000));
   std::string message;
-  while (!closed_ && !stopping_ && !shared_->dropped) {
+  auto dropped = [&] { return shared_->dropped || stats_.dropEpoch.load() != dropEpoch_; };
+  while (!closed_ && !stopping_ && !dropped()) {
     Poco::Buffer<char> buf(0);
     int flags = 0;
     int n = 0;
@@ -130,6 +135,15 @@ void WsConnection::run() {
     if (!(flags & Poco::Net::WebSocket::FRAME_FLAG_FIN)) continue;
     handleMessage(message);
     message.clear();
+  }
+  if (dropped()) {
+    // No close frame: the socket just goes, and running calls lose their answers.
+    std::lock_guard<std::mutex> lock(shared_->sendMu);
+    try {
+      ws_.close();
+    } catch (const Poco::Exception&) {
+    }
+    shared_->ws = nullptr;
   }
   // Wait for the calls still running, then detach the socket from late senders.
   {
@@ -195,6 +209,8 @@ void WsConnection::handleLegacy(const Json& msg) {
     return;
   }
   if (kind == "ping") {
+    dispatcher_.waitWhilePaused();
+    ++stats_.legacyPings;
     Json reply = Json::object();
     reply.set("msg", "pong");
     if (msg.contains("id")) reply.set("id", msg.value("id"));
@@ -226,6 +242,7 @@ void WsConnection::startCall(const std::string& method, const Json& params, cons
   {
     std::lock_guard<std::mutex> lock(shared_->callsMu);
     if (shared_->inflight >= kMaxCalls) {
+      ++stats_.tooBusy;
       if (respond) {
         send(shared_, wire == Wire::kJsonRpc ? jsonRpcError(id, tooManyCalls())
                                              : legacyError(id, tooManyCalls()));
@@ -237,11 +254,13 @@ void WsConnection::startCall(const std::string& method, const Json& params, cons
   auto shared = shared_;
   auto session = session_;
   Dispatcher& dispatcher = dispatcher_;
-  std::thread([shared, session, &dispatcher, method, params, id, respond, wire] {
+  ConnectionStats& stats = stats_;
+  std::thread([shared, session, &dispatcher, &stats, method, params, id, respond, wire] {
     {
       std::unique_lock<std::mutex> lock(shared->callsMu);
       shared->callsCv.wait(lock, [&] { return shared->running < kRunning; });
       ++shared->running;
+      stats.noteRunning(shared->running);
     }
     bool drop = false;
     StatusOr<Json> result = dispatcher.call(session, method, params, id, &drop);
