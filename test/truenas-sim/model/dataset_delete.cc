@@ -124,50 +124,20 @@ StatusOr<Json> Model::datasetDelete(const Json& params) {
   }
   for (const auto& n : doomed) {
     TNAS_RETURN_IF_ERROR(
-        removeDatasetAttachments(n, state_.datasets[n].value("type").asString() == "VOLUME"));
+        removeDatasetAttachments(n, state_.datasets.at(n).value("type").asString() == "VOLUME"));
   }
-  for (const auto& s : snaps) {
-    const Json srec = state_.snapshots[s];
-    const std::string ds = srec.value("dataset").asString();
-    Json ev = Json::object();
-    ev.set("event", "snapshot.delete");
-    ev.set("snapshot", s);
-    ev.set("dataset", ds);
-    ev.set("type", state_.datasets[ds].value("type"));
-    emit(std::move(ev));
-    state_.snapshots.erase(s);
-  }
-  for (const auto& n : doomed) {
-    const Json rec = state_.datasets[n];
-    Json ev = Json::object();
-    if (rec.value("type").asString() == "VOLUME") {
-      ev.set("event", "zvol.delete");
-      ev.set("name", n);
-    } else {
-      ev.set("event", "dataset.delete");
-      ev.set("name", n);
-      ev.set("mountpoint", "/mnt/" + n);
-    }
-    emit(std::move(ev));
-    state_.datasets.erase(n);
-  }
+  // Snapshots first: their events name their dataset's type.
+  for (const auto& s : snaps) eraseSnapshot(s);
+  for (const auto& n : doomed) eraseDataset(n);
   // Snapshots marked for deferred destruction go with their last clone.
-  for (auto sit = state_.snapshots.begin(); sit != state_.snapshots.end();) {
-    const Json& rec = sit->second;
-    if (rec.value("defer_destroy", false).asBool() && clonesOf(sit->first).empty() &&
+  std::vector<std::string> released;
+  for (const auto& [name, rec] : state_.snapshots) {
+    if (rec.value("defer_destroy", false).asBool() && clonesOf(name).empty() &&
         rec.value("holds").size() == 0) {
-      const std::string ds = rec.value("dataset").asString();
-      Json ev = Json::object();
-      ev.set("event", "snapshot.delete");
-      ev.set("snapshot", sit->first);
-      ev.set("dataset", ds);
-      ev.set("type", state_.datasets[ds].value("type"));
-      emit(std::move(ev));
-      sit = state_.snapshots.erase(sit);
-    } else {
-      ++sit;
+      released.push_back(name);
     }
   }
+  for (const auto& s : released) eraseSnapshot(s);
   return Json(true);
 }
 
@@ -198,13 +168,13 @@ StatusOr<Json> Model::datasetPromote(const Json& params) {
     }
   }
   for (const auto& [from, to] : renamed) {
-    Json srec = state_.snapshots[from];
+    Json srec = state_.snapshots.at(from);
     state_.snapshots.erase(from);
     srec.set("name", to);
     srec.set("dataset", id);
     state_.snapshots[to] = srec;
   }
-  const std::string parentOrigin = state_.datasets[parentDs].value("origin").asString();
+  const std::string parentOrigin = state_.datasets.at(parentDs).value("origin").asString();
   for (auto ds = state_.datasets.begin(); ds != state_.datasets.end(); ++ds) {
     auto r = renamed.find(ds->second.value("origin").asString());
     if (r != renamed.end()) state_.datasets.edit(ds).set("origin", r->second);

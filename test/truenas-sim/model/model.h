@@ -112,6 +112,12 @@ class Model {
   StatusOr<Json> destroySnapshots(const Json& params);
   std::vector<Json> snapshotEntries() const;
   std::vector<std::string> clonesOf(const std::string& snapshot) const;
+  // Destroys snapshot `name` (which must exist): the backing's snapshot.delete event, then the
+  // record. Requires mu_ held.
+  void eraseSnapshot(const std::string& name);
+  // Destroys dataset or zvol `name` (which must exist) the same way (dataset.delete with its
+  // mountpoint, or zvol.delete). Attachments and snapshots are the caller's business.
+  void eraseDataset(const std::string& name);
 
   // --- replication.run_onetime (replication.cc)
   bool hasReplication() const;

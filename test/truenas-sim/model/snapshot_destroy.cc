@@ -97,14 +97,7 @@ StatusOr<Json> Model::destroySnapshots(const Json& params) {
     }
   }
   for (const auto& n : victims) {
-    const std::string ds = state_.snapshots[n].value("dataset").asString();
-    Json ev = Json::object();
-    ev.set("event", "snapshot.delete");
-    ev.set("snapshot", n);
-    ev.set("dataset", ds);
-    ev.set("type", state_.datasets[ds].value("type"));
-    emit(std::move(ev));
-    state_.snapshots.erase(n);
+    eraseSnapshot(n);
     destroyed.push(n);
   }
   return destroyed;

@@ -194,7 +194,7 @@ StatusOr<Json> Model::snapshotCreate(const Json& params) {
   }
   const int64_t txg = ++state_.txg;
   for (const auto& ds : targets) {
-    const Json& drec = state_.datasets[ds];
+    const Json& drec = state_.datasets.at(ds);
     Json rec = Json::object();
     rec.set("name", ds + "@" + snapName);
     rec.set("dataset", ds);
@@ -266,26 +266,42 @@ StatusOr<Json> Model::snapshotDelete(const Json& params) {
       return validationError("options.defer", "Please set this attribute as '" + s +
                                                   "' snapshot has dependent clones: " + list);
     }
-    if (state_.snapshots[s].value("holds", Json::object()).size() > 0 && !defer) {
+    if (state_.snapshots.at(s).value("holds", Json::object()).size() > 0 && !defer) {
       return callError("cannot destroy snapshot " + s + ": dataset is busy", EBUSY);
     }
   }
   for (const auto& s : victims) {
-    Json& rec = state_.snapshots[s];
+    const Json& rec = state_.snapshots.at(s);
     if (defer && (!clonesOf(s).empty() || rec.value("holds", Json::object()).size() > 0)) {
-      rec.set("defer_destroy", true);  // destroyed when the last clone/hold goes
+      // Destroyed when the last clone/hold goes.
+      state_.snapshots.edit(state_.snapshots.find(s)).set("defer_destroy", true);
       continue;
     }
-    const std::string ds = rec.value("dataset").asString();
-    Json ev = Json::object();
-    ev.set("event", "snapshot.delete");
-    ev.set("snapshot", s);
-    ev.set("dataset", ds);
-    ev.set("type", state_.datasets[ds].value("type"));
-    emit(std::move(ev));
-    state_.snapshots.erase(s);
+    eraseSnapshot(s);
   }
   return Json(true);
+}
+
+void Model::eraseDataset(const std::string& name) {
+  const bool volume = state_.datasets.at(name).value("type").asString() == "VOLUME";
+  Json ev = Json::object();
+  ev.set("event", volume ? "zvol.delete" : "dataset.delete");
+  ev.set("name", name);
+  if (!volume) ev.set("mountpoint", "/mnt/" + name);
+  emit(std::move(ev));
+  state_.datasets.erase(name);
+}
+
+void Model::eraseSnapshot(const std::string& name) {
+  const std::string ds = state_.snapshots.at(name).value("dataset").asString();
+  Json ev = Json::object();
+  ev.set("event", "snapshot.delete");
+  ev.set("snapshot", name);
+  ev.set("dataset", ds);
+  auto dataset = state_.datasets.find(ds);
+  ev.set("type", dataset == state_.datasets.end() ? Json() : dataset->second.value("type"));
+  emit(std::move(ev));
+  state_.snapshots.erase(name);
 }
 
 StatusOr<Json> Model::snapshotClone(const Json& params) {
@@ -323,7 +339,7 @@ StatusOr<Json> Model::snapshotClone(const Json& params) {
                      "': source and target pools differ");
   }
   const std::string origDs = sit->second.value("dataset").asString();
-  const Json& orig = state_.datasets[origDs];
+  const Json& orig = state_.datasets.at(origDs);
   Json rec = Json::object();
   rec.set("name", *dst);
   rec.set("type", orig.value("type"));
@@ -402,21 +418,9 @@ StatusOr<Json> Model::snapshotRollback(const Json& params) {
   for (const auto& n : newer) {
     for (const auto& cl : clonesOf(n)) {
       TNAS_RETURN_IF_ERROR(removeDatasetAttachments(cl, false));
-      Json ev = Json::object();
-      bool vol = state_.datasets[cl].value("type").asString() == "VOLUME";
-      ev.set("event", vol ? "zvol.delete" : "dataset.delete");
-      ev.set("name", cl);
-      if (!vol) ev.set("mountpoint", "/mnt/" + cl);
-      emit(std::move(ev));
-      state_.datasets.erase(cl);
+      eraseDataset(cl);
     }
-    Json ev = Json::object();
-    ev.set("event", "snapshot.delete");
-    ev.set("snapshot", n);
-    ev.set("dataset", ds);
-    ev.set("type", state_.datasets[ds].value("type"));
-    emit(std::move(ev));
-    state_.snapshots.erase(n);
+    eraseSnapshot(n);
   }
   Json& drec = state_.datasets[ds];
   if (drec.value("type").asString() == "VOLUME" && it->second.contains("volsize")) {
