@@ -85,14 +85,21 @@ echo "127.0.0.1 localhost tnas-guest" >/etc/hosts
 hostname tnas-guest
 ip link set lo up || die "cannot bring lo up"
 
+# Rig settings the caller chose (--scratch-size, TNAS_GUEST_INITIATOR) travel in job.env with every
+# other TNAS_* variable; they are needed before the job's environment is loaded below.
+rig_setting() { (set -a && . "$IO/job.env" && printenv "$1") 2>/dev/null; }
+scratch_size="$(rig_setting TNAS_GUEST_SCRATCH_SIZE)"
+scratch_size="${scratch_size:-6g}"
+requested_initiator="$(rig_setting TNAS_GUEST_INITIATOR)"
+
 # Scratch area for backing files: ext4 on a loop device over a sparse file in tmpfs (sparse: only
 # written blocks use the guest's 2 GiB of RAM), mounted at /srv/tnas; its mnt/ directory is bind-
 # mounted on /mnt for NFS dataset directories. ext4 rather than tmpfs: exports need a file system
 # with a UUID (NFSv4 pseudo-root), as a ZFS dataset has.
 mkdir -p /srv/tnas || die "mkdir /srv/tnas"
-mkdir -p /run/scratch && mount -t tmpfs -o "size=${TNAS_GUEST_SCRATCH_SIZE:-6g}" scratch /run/scratch ||
+mkdir -p /run/scratch && mount -t tmpfs -o "size=$scratch_size" scratch /run/scratch ||
   die "scratch tmpfs"
-truncate -s "${TNAS_GUEST_SCRATCH_SIZE:-6g}" /run/scratch/disk.img
+truncate -s "$scratch_size" /run/scratch/disk.img
 mkfs.ext4 -q -F -m 0 -J size=8 -E lazy_itable_init=1,lazy_journal_init=1,nodiscard \
   /run/scratch/disk.img >&3 2>&1 || die "mkfs of the scratch disk"
 mount -o loop,noatime /run/scratch/disk.img /srv/tnas || die "cannot mount the scratch disk"
@@ -110,7 +117,7 @@ udevadm settle --timeout=30 >&3 2>&1
 t_udev=$(up)
 
 # iscsid, with a fresh initiator name per boot (or the one the job asks for).
-iname="${TNAS_GUEST_INITIATOR:-iqn.1993-08.org.debian:01:$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')}"
+iname="${requested_initiator:-iqn.1993-08.org.debian:01:$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')}"
 echo "InitiatorName=$iname" >/etc/iscsi/initiatorname.iscsi
 iscsid >&3 2>&1 || die "iscsid did not start"
 for _ in $(seq 50); do

@@ -92,6 +92,19 @@ set_chap() {  # set_chap <user> <secret> [<user_in> <secret_in>]
   node_set "$IQN1" node.session.auth.password_in "" "${4:-}"
 }
 
+# The rig honours the caller's settings (guest_rig_selftest sets both): the initiator name and the
+# scratch disk size.
+t_rig_settings() {
+  if [[ -n "${TNAS_RIG_EXPECT_INITIATOR:-}" ]]; then
+    [[ "$ME" == "$TNAS_RIG_EXPECT_INITIATOR" ]] || { echo "initiator $ME"; return 1; }
+    grep -qx "InitiatorName=$TNAS_RIG_EXPECT_INITIATOR" /etc/iscsi/initiatorname.iscsi || return 1
+  fi
+  if [[ -n "${TNAS_RIG_EXPECT_SCRATCH_BYTES:-}" ]]; then
+    local size
+    size=$(stat -c %s /run/scratch/disk.img) || return 1
+    [[ "$size" == "$TNAS_RIG_EXPECT_SCRATCH_BYTES" ]] || { echo "scratch disk $size bytes"; return 1; }
+  fi
+}
 t_udev() { udevadm control --ping && pgrep -x systemd-udevd >/dev/null; }
 t_iscsid() { iscsiadm -m session >/dev/null 2>&1; [[ $? == 21 || $? == 0 ]]; }
 t_zvol() {
@@ -243,6 +256,7 @@ t_teardown() {
   iscsiadm -m session >/dev/null 2>&1; [[ $? == 21 ]] || { echo "session left"; return 1; }
 }
 
+step "rig settings from the host" t_rig_settings
 step "udevd up" t_udev
 step "iscsid answers" t_iscsid
 step "zvol.create" t_zvol
