@@ -209,6 +209,9 @@ void WsConnection::handleLegacy(const Json& msg) {
     return;
   }
   if (kind == "ping") {
+    // The middleware answers legacy pings in its event loop, in the same handler as calls
+    // (ref:TS-24.10.2.4:src/middlewared/middlewared/main.py:417-421, TN-13.0-U6.8 main.py:333), so
+    // a frozen middleware (the pause fault) leaves them unanswered too.
     dispatcher_.waitWhilePaused();
     ++stats_.legacyPings;
     Json reply = Json::object();
