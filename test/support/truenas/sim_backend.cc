@@ -140,14 +140,15 @@ sim::Json SimBackend::find(const std::string& table, const std::string& key,
 bool SimBackend::admits(const std::string& targetName, const std::string& iqn) const {
   sim::Json target = find("targets", "name", targetName);
   if (target.isNull()) return false;
+  const std::vector<sim::Json> groups = records("initiators");  // one model read for all groups
   for (const auto& group : target.value("groups").asArray()) {
-    if (!group.value("initiator").isInt()) continue;
-    sim::Json initiators = find("initiators", "id", group.value("initiator"));
-    if (initiators.isNull()) continue;
-    const auto& names = initiators.value("initiators").asArray();
-    if (names.empty()) return true;
-    for (const auto& name : names) {
-      if (name.asString() == iqn) return true;
+    for (const auto& initiators : groups) {
+      if (initiators.value("id") != group.value("initiator")) continue;
+      const auto& names = initiators.value("initiators").asArray();
+      if (names.empty()) return true;
+      for (const auto& name : names) {
+        if (name.asString() == iqn) return true;
+      }
     }
   }
   return false;

@@ -70,7 +70,7 @@ StatusOr<std::shared_ptr<SimRpcTransport::Conn>> SimRpcTransport::connection() {
   }
   TNAS_ASSIGN_OR_RETURN(
       json::Var answer,
-      exchange(conn, loginEx ? "auth.login_ex" : "auth.login_with_api_key", params.dump()));
+      exchange(conn, loginEx ? "auth.login_ex" : "auth.login_with_api_key", params));
   const bool ok = loginEx ? json::getString(json::asObject(answer), "response_type") == "SUCCESS"
                           : answer.isBoolean() && answer.extract<bool>();
   if (!ok) return absl::PermissionDeniedError("the TrueNAS simulator rejected the API key");
@@ -81,19 +81,16 @@ StatusOr<std::shared_ptr<SimRpcTransport::Conn>> SimRpcTransport::connection() {
 }
 
 StatusOr<json::Var> SimRpcTransport::exchange(const std::shared_ptr<Conn>& conn,
-                                              const std::string& method,
-                                              const std::string& paramsJson) {
+                                              const std::string& method, const sim::Json& params) {
   // Errors name the method, as WsConnection's do.
-  StatusOr<json::Var> result = exchangeUnannotated(conn, method, paramsJson);
+  StatusOr<json::Var> result = exchangeUnannotated(conn, method, params);
   if (!result.ok()) return common::annotate(result.status(), "TrueNAS " + method);
   return result;
 }
 
 StatusOr<json::Var> SimRpcTransport::exchangeUnannotated(const std::shared_ptr<Conn>& conn,
                                                          const std::string& method,
-                                                         const std::string& paramsJson) {
-  auto params = sim::Json::parse(paramsJson);
-  if (!params.ok()) return absl::InvalidArgumentError("params are not JSON: " + paramsJson);
+                                                         const sim::Json& params) {
   {
     std::unique_lock<std::mutex> lock(mu_);
     slotFree_.wait(lock, [&] { return conn->running < kRunningPerConnection; });
@@ -101,7 +98,7 @@ StatusOr<json::Var> SimRpcTransport::exchangeUnannotated(const std::shared_ptr<C
   }
   const sim::Json id(nextId_++);
   bool drop = false;
-  StatusOr<sim::Json> result = server_.dispatcher().call(conn->session, method, *params, id, &drop);
+  StatusOr<sim::Json> result = server_.dispatcher().call(conn->session, method, params, id, &drop);
   {
     std::lock_guard<std::mutex> lock(mu_);
     --conn->running;
@@ -123,8 +120,11 @@ StatusOr<json::Var> SimRpcTransport::exchangeUnannotated(const std::shared_ptr<C
 
 StatusOr<json::Var> SimRpcTransport::call(const std::string& method, const json::ArrayPtr& params,
                                           Deadline deadline) {
+  // The client's params (Poco) become the simulator's JSON as on the wire: through their text.
+  auto simParams = sim::Json::parse(json::stringify(params));
+  if (!simParams.ok()) return absl::InvalidArgumentError("TrueNAS " + method + ": params not JSON");
   TNAS_ASSIGN_OR_RETURN(std::shared_ptr<Conn> conn, connection());
-  StatusOr<json::Var> result = exchange(conn, method, json::stringify(params));
+  StatusOr<json::Var> result = exchange(conn, method, *simParams);
   if (std::chrono::steady_clock::now() > deadline) {
     return absl::DeadlineExceededError("TrueNAS call " + method + " timed out");
   }

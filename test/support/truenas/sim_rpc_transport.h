@@ -74,9 +74,9 @@ class SimRpcTransport final : public controller::truenas::RpcTransport {
   // One call on `conn`, answered through the wire encoder and decoder. Marks the connection dead
   // when the simulator drops it.
   StatusOr<json::Var> exchange(const std::shared_ptr<Conn>& conn, const std::string& method,
-                               const std::string& paramsJson);
+                               const sim::Json& params);
   StatusOr<json::Var> exchangeUnannotated(const std::shared_ptr<Conn>& conn,
-                                          const std::string& method, const std::string& paramsJson);
+                                          const std::string& method, const sim::Json& params);
   bool alive(const Conn& conn) const;
 
   sim::SimServer& server_;
