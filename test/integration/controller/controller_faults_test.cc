@@ -67,7 +67,8 @@ class ControllerFaults : public ControllerSimTest {
     setFault("drop_reply", rule);
   }
   // 24.10's target delete removes the initiator groups it leaves unused, so there is nothing for
-  // the sweep to do there.
+  // the sweep to do there (ref:TS-24.10.2.4:src/middlewared/middlewared/plugins/iscsi_/
+  // targets.py:365-374; the simulator models it).
   bool targetDeleteTakesTheGroup() const {
     return sim_->server().model().personality().cleansOrphanInitiators;
   }

@@ -180,6 +180,9 @@ Status Model::deleteTargetInternal(int64_t id, bool deleteExtents) {
     if (g.value("initiator").isInt()) initiators.insert(g.value("initiator").asInt());
   }
   state_.targets.erase(it);
+  // 24.10 deletes the target's initiator groups that no other target uses
+  // (ref:TS-24.10.2.4:src/middlewared/middlewared/plugins/iscsi_/targets.py:365-374); 25.04.2.6,
+  // 25.10.0 and CORE 13.0 keep them.
   if (personality_.cleansOrphanInitiators) {
     for (int64_t ini : initiators) {
       bool used = false;
